@@ -1,0 +1,235 @@
+"""Numerically stable activations: sigmoid, softplus, softmax and their logs.
+
+Every function here is exact to a few ulp for every finite input in float16,
+float32 and float64 and never warns about overflow: exponentials are only ever
+taken of non-positive numbers. float16 is computed in float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._array import as_result, compute_dtype
+from ._validation import as_float_array, check_axis, check_nan_posinf, raise_bad_row
+
+
+def _prepare(x: ArrayLike, name: str = "x") -> tuple[np.ndarray, np.dtype]:
+    arr = as_float_array(x, name)
+    if np.isnan(arr).any():
+        where = np.unravel_index(int(np.argmax(np.isnan(arr))), arr.shape)
+        raise ValueError(f"`{name}` must not contain NaN; got nan at index {tuple(map(int, where))}")
+    return arr.astype(compute_dtype(arr.dtype), copy=False), arr.dtype
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # e = exp(-|x|) is in (0, 1]; sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    # softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|): the exp never overflows.
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def sigmoid(x: ArrayLike) -> NDArray:
+    r"""Logistic sigmoid, the hypothesis of logistic regression.
+
+    .. math:: \sigma(x) = \frac{1}{1 + e^{-x}}
+
+    Computed as ``1/(1+e^{-|x|})`` or ``e^{-|x|}/(1+e^{-|x|})`` by sign, so no
+    exponential overflows: ``sigmoid(-1000)`` is exactly 0 with no warning.
+
+    Parameters
+    ----------
+    x : array_like of float16, float32 or float64
+        Any shape. ``±inf`` give 0 and 1; NaN is a ``ValueError``.
+
+    Returns
+    -------
+    ndarray or scalar
+        Same shape and dtype as `x`, values in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np, logloss as ll
+    >>> ll.sigmoid(np.array([-1000.0, 0.0, 2.0]))
+    array([0.        , 0.5       , 0.88079708])
+    """
+    arr, dtype = _prepare(x)
+    return as_result(_sigmoid(arr), dtype)
+
+
+def softplus(x: ArrayLike) -> NDArray:
+    r"""Softplus, the smooth ReLU and the loss of a logit: ``-log(sigmoid(-x))``.
+
+    .. math:: \operatorname{softplus}(x) = \log(1 + e^{x}) = \max(x, 0) + \log(1 + e^{-|x|})
+
+    Parameters
+    ----------
+    x : array_like of float16, float32 or float64
+        Any shape; NaN is a ``ValueError``.
+
+    Returns
+    -------
+    ndarray or scalar
+        Same shape and dtype as `x`, values >= 0.
+
+    Examples
+    --------
+    >>> import numpy as np, logloss as ll
+    >>> ll.softplus(np.array([-1000.0, 0.0, 1000.0]))
+    array([0.00000000e+00, 6.93147181e-01, 1.00000000e+03])
+    """
+    arr, dtype = _prepare(x)
+    return as_result(_softplus(arr), dtype)
+
+
+def log_sigmoid(x: ArrayLike) -> NDArray:
+    r"""Logarithm of the sigmoid, computed without forming the sigmoid.
+
+    .. math:: \log \sigma(x) = -\operatorname{softplus}(-x)
+
+    ``log(sigmoid(x))`` underflows to ``-inf`` for ``x < -745`` in float64
+    (``-104`` in float32); this does not: ``log_sigmoid(-1000)`` is ``-1000``.
+
+    Parameters
+    ----------
+    x : array_like of float16, float32 or float64
+        Any shape; NaN is a ``ValueError``.
+
+    Returns
+    -------
+    ndarray or scalar
+        Same shape and dtype as `x`, values <= 0.
+
+    Examples
+    --------
+    >>> import numpy as np, logloss as ll
+    >>> ll.log_sigmoid(np.array([-1000.0, 0.0, 30.0]))
+    array([-1.00000000e+03, -6.93147181e-01, -9.35762297e-14])
+    """
+    arr, dtype = _prepare(x)
+    return as_result(-_softplus(-arr), dtype)
+
+
+def _row_max(x: np.ndarray, axis: int, name: str) -> np.ndarray:
+    """Max over `axis` (kept), rejecting NaN/+inf; rows that are all -inf give -inf."""
+    check_nan_posinf(x, name)
+    return np.max(x, axis=axis, keepdims=True)
+
+
+def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    """Max-shifted logsumexp over `axis` (kept); x is NaN/+inf free."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m_safe = np.where(np.isneginf(m), 0.0, m)
+    # log sum_j e^{x_j} = m + log sum_j e^{x_j - m}: every exponent is <= 0.
+    with np.errstate(divide="ignore"):
+        return m_safe + np.log(np.sum(np.exp(x - m_safe), axis=axis, keepdims=True))
+
+
+def logsumexp(x: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> NDArray:
+    r"""Log of the sum of exponentials along `axis`, shifted by the maximum.
+
+    .. math:: \operatorname{LSE}(x) = m + \log \sum_j e^{x_j - m}, \quad m = \max_j x_j
+
+    Parameters
+    ----------
+    x : array_like of float16, float32 or float64
+        ``-inf`` entries are allowed (they contribute nothing; a row of only
+        ``-inf`` gives ``-inf``); NaN and ``+inf`` are a ``ValueError``.
+    axis : int, default -1
+        The axis to reduce.
+    keepdims : bool, default False
+        Keep the reduced axis with length 1.
+
+    Returns
+    -------
+    ndarray or scalar
+        `x`'s shape without `axis` (or with length 1 there), `x`'s dtype.
+
+    Examples
+    --------
+    >>> import numpy as np, logloss as ll
+    >>> ll.logsumexp(np.array([1000.0, 1000.0]))
+    np.float64(1000.6931471805599)
+    """
+    arr, dtype = _prepare(x)
+    ax = check_axis(axis, arr.ndim, "x")
+    check_nan_posinf(arr, "x")
+    out = _logsumexp(arr, ax)
+    return as_result(out if keepdims else np.squeeze(out, axis=ax), dtype)
+
+
+def _log_softmax(x: np.ndarray, axis: int, name: str) -> np.ndarray:
+    m = _row_max(x, axis, name)
+    if np.isneginf(m).any():
+        row = int(np.argmax(np.isneginf(m).ravel()))
+        raise_bad_row(name, row, "a row with no finite entry (all -inf)")
+    shifted = x - m
+    # log softmax(x)_i = (x_i - m) - log sum_j e^{x_j - m}; the sum is >= 1.
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def log_softmax(x: ArrayLike, axis: int = -1) -> NDArray:
+    r"""Log-probabilities of a softmax, computed in log space.
+
+    .. math:: \log \operatorname{softmax}(x)_i = x_i - \operatorname{LSE}(x)
+
+    Parameters
+    ----------
+    x : array_like of float16, float32 or float64
+        Logits. ``-inf`` marks a masked class (log-probability ``-inf``); a row
+        of only ``-inf``, NaN or ``+inf`` is a ``ValueError``.
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as `x`.
+
+    Examples
+    --------
+    >>> import numpy as np, logloss as ll
+    >>> ll.log_softmax(np.array([0.0, 1000.0]))
+    array([-1000.,     0.])
+    """
+    arr, dtype = _prepare(x)
+    ax = check_axis(axis, arr.ndim, "x")
+    return as_result(_log_softmax(arr, ax, "x"), dtype)
+
+
+def softmax(x: ArrayLike, axis: int = -1) -> NDArray:
+    r"""Softmax: turns logits into probabilities that sum to 1 along `axis`.
+
+    .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}}, \quad m = \max_j x_j
+
+    Parameters
+    ----------
+    x : array_like of float16, float32 or float64
+        Logits. ``-inf`` marks a masked class (probability 0); a row of only
+        ``-inf``, NaN or ``+inf`` is a ``ValueError``.
+    axis : int, default -1
+        The class axis.
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as `x`, non-negative, summing to 1 along `axis`.
+
+    Examples
+    --------
+    >>> import numpy as np, logloss as ll
+    >>> ll.softmax(np.array([1.0, 2.0, 3.0]))
+    array([0.09003057, 0.24472847, 0.66524096])
+    """
+    arr, dtype = _prepare(x)
+    ax = check_axis(axis, arr.ndim, "x")
+    m = _row_max(arr, ax, "x")
+    if np.isneginf(m).any():
+        row = int(np.argmax(np.isneginf(m).ravel()))
+        raise_bad_row("x", row, "a row with no finite entry (all -inf)")
+    e = np.exp(arr - m)
+    return as_result(e / np.sum(e, axis=ax, keepdims=True), dtype)
