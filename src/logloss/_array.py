@@ -27,5 +27,8 @@ def compute_dtype(dtype: np.dtype) -> np.dtype:
 
 def as_result(value: np.ndarray, dtype: np.dtype) -> Any:
     """Cast a computed value back to the input's dtype; 0-d results become NumPy scalars."""
-    out = np.asarray(value).astype(dtype, copy=False)
+    # A value beyond the dtype's range (a float16 log-probability below -65504, say) rounds
+    # to +-inf like any other cast; that is the correctly rounded result, not an accident.
+    with np.errstate(over="ignore"):
+        out = np.asarray(value).astype(dtype, copy=False)
     return out[()] if out.ndim == 0 else out

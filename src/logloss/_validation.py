@@ -150,6 +150,11 @@ def check_empty_mean(size: int, reduction: str, name: str) -> None:
         )
 
 
+def fmt_value(v: Any) -> str:
+    """A NumPy scalar as a plain Python literal (1.5, nan, inf) for messages."""
+    return repr(v.item()) if isinstance(v, np.generic) else repr(v)
+
+
 def _first_index(mask: np.ndarray) -> tuple[int, ...] | int:
     idx = np.unravel_index(int(np.argmax(mask)), mask.shape)
     return int(idx[0]) if len(idx) == 1 else tuple(int(i) for i in idx)
@@ -160,7 +165,7 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     bad = ~np.isfinite(arr)
     if bad.any():
         where = _first_index(bad)
-        raise ValueError(f"`{name}` must be finite; got {arr[where]!r} at index {where}")
+        raise ValueError(f"`{name}` must be finite; got {fmt_value(arr[where])} at index {where}")
 
 
 def check_nan_posinf(arr: np.ndarray, name: str) -> None:
@@ -169,7 +174,7 @@ def check_nan_posinf(arr: np.ndarray, name: str) -> None:
     if bad.any():
         where = _first_index(bad)
         raise ValueError(
-            f"`{name}` must not contain NaN or +inf; got {arr[where]!r} at index {where}"
+            f"`{name}` must not contain NaN or +inf; got {fmt_value(arr[where])} at index {where}"
         )
 
 
@@ -183,7 +188,7 @@ def check_in_unit_interval(arr: np.ndarray, name: str) -> None:
     bad = ~((arr >= 0) & (arr <= 1))
     if bad.any():
         where = _first_index(bad)
-        raise ValueError(f"`{name}` must be in [0, 1]; got {arr[where]!r} at index {where}")
+        raise ValueError(f"`{name}` must be in [0, 1]; got {fmt_value(arr[where])} at index {where}")
 
 
 def check_labels(
@@ -204,7 +209,7 @@ def check_labels(
         if bad.any():
             where = _first_index(bad)
             raise ValueError(
-                f"`{name}` labels must be integers; got {arr[where]!r} at index {where}"
+                f"`{name}` labels must be integers; got {fmt_value(arr[where])} at index {where}"
             )
         labels = arr.astype(np.int64)
     else:
@@ -239,7 +244,7 @@ def check_class_weight(weight: Any, n_classes: int, dtype: np.dtype) -> np.ndarr
     check_finite(w, "weight")
     if (w < 0).any():
         where = _first_index(w < 0)
-        raise ValueError(f"`weight` must be non-negative; got {w[where]!r} at index {where}")
+        raise ValueError(f"`weight` must be non-negative; got {fmt_value(w[where])} at index {where}")
     return w
 
 
@@ -254,7 +259,7 @@ def check_elementwise_weight(
     check_finite(w, name)
     if (w < 0).any():
         where = _first_index(w < 0)
-        raise ValueError(f"`{name}` must be non-negative; got {w[where]!r} at index {where}")
+        raise ValueError(f"`{name}` must be non-negative; got {fmt_value(w[where])} at index {where}")
     return w
 
 

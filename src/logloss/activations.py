@@ -125,7 +125,7 @@ def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
     m = np.max(x, axis=axis, keepdims=True)
     m_safe = np.where(np.isneginf(m), 0.0, m)
     # log sum_j e^{x_j} = m + log sum_j e^{x_j - m}: every exponent is <= 0.
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # x - m may round to -inf: exp gives 0
         return m_safe + np.log(np.sum(np.exp(x - m_safe), axis=axis, keepdims=True))
 
 
@@ -167,7 +167,8 @@ def _log_softmax(x: np.ndarray, axis: int, name: str) -> np.ndarray:
     if np.isneginf(m).any():
         row = int(np.argmax(np.isneginf(m).ravel()))
         raise_bad_row(name, row, "a row with no finite entry (all -inf)")
-    shifted = x - m
+    with np.errstate(over="ignore"):  # x - m may round to -inf near the dtype's max
+        shifted = x - m
     # log softmax(x)_i = (x_i - m) - log sum_j e^{x_j - m}; the sum is >= 1.
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
@@ -231,5 +232,6 @@ def softmax(x: ArrayLike, axis: int = -1) -> NDArray:
     if np.isneginf(m).any():
         row = int(np.argmax(np.isneginf(m).ravel()))
         raise_bad_row("x", row, "a row with no finite entry (all -inf)")
-    e = np.exp(arr - m)
+    with np.errstate(over="ignore"):
+        e = np.exp(arr - m)
     return as_result(e / np.sum(e, axis=ax, keepdims=True), dtype)

@@ -527,7 +527,7 @@ def binary_cross_entropy_with_logits(
     .. math::
 
         \ell = -w \left[ p_w\, y' \log \sigma(x) + (1 - y') \log \sigma(-x) \right]
-             = w \left[ (1 - y') x + (1 + (p_w - 1) y') \operatorname{softplus}(-x) \right]
+             = w \left[ p_w\, y' \operatorname{softplus}(-x) + (1 - y') \operatorname{softplus}(x) \right]
 
     PyTorch's ``binary_cross_entropy_with_logits`` (weight, pos_weight) plus Keras-style
     label smoothing towards 1/2.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import raise_bad_row
+from .._validation import fmt_value, raise_bad_row
 
 # ---------------------------------------------------------------------------
 # shared row statistics
@@ -47,7 +47,8 @@ def _row_lse(zc: np.ndarray, rows_that_matter: np.ndarray | None, name: str):
         if counted.any():
             raise_bad_row(name, int(np.argmax(counted)), "a row with no finite entry (all -inf)")
         m = np.where(empty, 0.0, m).astype(zc.dtype, copy=False)
-    e = np.exp(zc - m[:, None])
+    with np.errstate(over="ignore"):  # z - m may round to -inf near the dtype's max: e = 0
+        e = np.exp(zc - m[:, None])
     s = np.sum(e, axis=1)
     with np.errstate(divide="ignore"):
         lse = m + np.log(s)
@@ -102,6 +103,7 @@ def ce_labels(
     yv = np.where(valid, y, 0)
     zc = _softcap(z, softcap)
     e, s, lse = _row_lse(zc, valid, name)
+    lse = np.where(valid, lse, 0.0).astype(zc.dtype, copy=False)  # ignored rows may be all -inf
     z_y = zc[rows, yv]
     masked_target = valid & np.isneginf(z_y)
     if masked_target.any():
@@ -221,26 +223,29 @@ def bce_logits(
 ) -> np.ndarray:
     """Elementwise sigmoid BCE on logits and its gradient; `w`, `pw` broadcast to `x`.
 
-    With y' = y (1 - eps) + eps / 2 and c = 1 + (pw - 1) y':
+    With y' = y (1 - eps) + eps / 2 and -log s(x) = softplus(-x):
 
-        l = w [(1 - y') x + c softplus(-x)]          (= -w [pw y' log s(x) + (1-y') log s(-x)])
-        dl/dx = w [c sigmoid(x) - pw y']
+        l = w [pw y' softplus(-x) + (1 - y') softplus(x)]
+        dl/dx = w [(1 - y') sigmoid(x) - pw y' sigmoid(-x)]
+
+    Both loss terms are non-negative, so nothing cancels (the equivalent textbook form
+    (1 - y) x + softplus(-x) loses all digits at x = -30, y = 0).
 
     The gradient of ``scale * sum(l)`` is written to ``grad_out``. Returns l (float64, x's shape).
     """
     yy = y * (1.0 - eps) + 0.5 * eps if eps > 0.0 else y
     with np.errstate(invalid="ignore", over="ignore"):
-        c = 1.0 if pw is None else 1.0 + (pw - 1.0) * yy
-        loss = (1.0 - yy) * x + c * _softplus(-x)
+        pos = yy if pw is None else pw * yy
+        loss = pos * _softplus(-x) + (1.0 - yy) * _softplus(x)
         if w is not None:
             loss = loss * w
     bad = ~np.isfinite(loss)
     if bad.any():
         where = np.unravel_index(int(np.argmax(bad)), bad.shape)
         where = tuple(int(i) for i in where)
-        raise ValueError(f"`{name}` must be finite; got {x[where]!r} at index {where}")
+        raise ValueError(f"`{name}` must be finite; got {fmt_value(x[where])} at index {where}")
     if grad_out is not None:
-        g = c * _sigmoid(x) - (yy if pw is None else pw * yy)
+        g = (1.0 - yy) * _sigmoid(x) - pos * _sigmoid(-x)
         if w is not None:
             g = g * w
         g = g * scale
