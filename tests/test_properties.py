@@ -72,10 +72,12 @@ def test_softmax_focal_loss_is_finite_and_bounded_by_ce(data, gamma):
     z, y = data
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        focal, grad = ll.value_and_grad(ll.softmax_focal_loss)(z, y, gamma=gamma, reduction="sum")
-        ce = ll.cross_entropy(z, y, reduction="sum")
-    assert np.isfinite(focal) and np.isfinite(grad).all()
-    assert float(focal) <= float(ce) * (1 + 1e-3) + 1e-6
+        # per-row values: a float16 *sum* of representable losses may itself exceed 65504
+        focal = ll.softmax_focal_loss(z, y, gamma=gamma, reduction="none")
+        _, grad = ll.value_and_grad(ll.softmax_focal_loss)(z, y, gamma=gamma)
+        ce = ll.cross_entropy(z, y, reduction="none")
+    assert np.isfinite(focal).all() and np.isfinite(grad).all()
+    assert (focal.astype(np.float64) <= ce.astype(np.float64) * (1 + 1e-3) + 1e-6).all()
 
 
 @st.composite
