@@ -3,6 +3,10 @@
 Public functions call these before any computation; kernels assume valid input
 and never check again. Messages name the argument and what arrived, e.g.
 "`label_smoothing` must be in [0, 1); got 1.5".
+
+The checks work on NumPy arrays and on arrays of any Array API namespace (see
+``logloss._array``), with that namespace's operations: only a boolean verdict and, for
+the message, the one offending element travel to the host.
 """
 
 from __future__ import annotations
@@ -13,7 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from ._array import FLOAT_DTYPES, to_numpy
+from ._array import (
+    any_true,
+    asarray_in,
+    astype,
+    dtype_kind,
+    dtype_name,
+    first_index,
+    float_dtypes,
+    get_namespace,
+    shape_of,
+    to_numpy,
+)
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -22,40 +37,54 @@ def _describe(x: Any) -> str:
     """A short description of what arrived, for error messages."""
     if isinstance(x, np.ndarray):
         return f"an array of dtype {x.dtype} and shape {x.shape}"
+    if get_namespace(x) is not np:
+        return f"an array of dtype {dtype_name(x.dtype)} and shape {shape_of(x)}"
     return f"{type(x).__name__} {x!r}"[:120]
 
 
-def as_float_array(x: Any, name: str) -> np.ndarray:
-    """`x` as a NumPy array of float16, float32 or float64 (no copy when possible).
+_KIND_WORDS = {
+    "b": "boolean",
+    "i": "integer",
+    "u": "integer",
+    "c": "complex",
+    "U": "string",
+    "S": "bytes",
+    "O": "object",
+}
 
+
+def as_float_array(x: Any, name: str) -> Any:
+    """`x` as an array of float16, float32 or float64 (no copy when possible).
+
+    NumPy arrays and array-likes give a NumPy array; an array of another Array API
+    namespace is returned as it is (same namespace, same device).
     Integer, boolean, complex, string and object arrays are a ``TypeError``:
     logits and probabilities are real numbers, and silently casting labels
     passed in the wrong position hides bugs.
     """
-    arr = to_numpy(x)
-    if arr.dtype not in FLOAT_DTYPES:
-        kind = {
-            "b": "boolean",
-            "i": "integer",
-            "u": "integer",
-            "c": "complex",
-            "U": "string",
-            "S": "bytes",
-            "O": "object",
-        }.get(arr.dtype.kind, "")
+    xp = get_namespace(x)
+    arr = to_numpy(x) if xp is np else x
+    if arr.dtype not in float_dtypes(xp):
+        kind = _KIND_WORDS.get(dtype_kind(xp, arr.dtype) if xp is not np else arr.dtype.kind, "")
         raise TypeError(
             f"`{name}` must be a real floating-point array (float16, float32 or float64); "
-            f"got {kind + ' ' if kind else ''}dtype {arr.dtype}"
+            f"got {kind + ' ' if kind else ''}dtype {dtype_name(arr.dtype)}"
         )
     return arr
 
 
-def as_real_array(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
-    """`x` (float, integer or boolean) converted to `dtype`; other kinds are a ``TypeError``."""
-    arr = to_numpy(x)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"`{name}` must be a real numeric array; got dtype {arr.dtype}")
-    return arr.astype(dtype, copy=False)
+def as_real_array(x: Any, name: str, dtype: Any, like: Any = None) -> Any:
+    """`x` (float, integer or boolean) converted to `dtype`; other kinds are a ``TypeError``.
+
+    With `like` (an array of another namespace), `x` is first moved to `like`'s
+    namespace and device.
+    """
+    xp = np if like is None else get_namespace(like)
+    arr = asarray_in(xp, x, like)
+    kind = arr.dtype.kind if xp is np else dtype_kind(xp, arr.dtype)
+    if kind not in ("b", "i", "u", "f"):
+        raise TypeError(f"`{name}` must be a real numeric array; got dtype {dtype_name(arr.dtype)}")
+    return astype(xp, arr, dtype)
 
 
 def check_reduction(reduction: Any) -> str:
@@ -121,23 +150,24 @@ def check_nonempty_classes(n_classes: int, name: str = "logits") -> None:
         raise ValueError(f"`{name}` has zero classes along the class axis")
 
 
-def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
-    if a.shape != b.shape:
+def check_same_shape(a: Any, b: Any, name_a: str, name_b: str) -> None:
+    if shape_of(a) != shape_of(b):
         raise ValueError(
-            f"`{name_b}` must have the same shape as `{name_a}` {a.shape}; got {b.shape}"
+            f"`{name_b}` must have the same shape as `{name_a}` {shape_of(a)}; got {shape_of(b)}"
         )
 
 
-def check_broadcastable(arr: np.ndarray, shape: tuple[int, ...], name: str, to: str) -> None:
+def check_broadcastable(arr: Any, shape: tuple[int, ...], name: str, to: str) -> None:
+    shape, arr_shape = tuple(shape), shape_of(arr)
     try:
-        np.broadcast_shapes(arr.shape, shape)
+        np.broadcast_shapes(arr_shape, shape)
     except ValueError:
         raise ValueError(
-            f"`{name}` of shape {arr.shape} does not broadcast to `{to}`'s shape {shape}"
+            f"`{name}` of shape {arr_shape} does not broadcast to `{to}`'s shape {shape}"
         ) from None
-    if np.broadcast_shapes(arr.shape, shape) != shape:
+    if np.broadcast_shapes(arr_shape, shape) != shape:
         raise ValueError(
-            f"`{name}` of shape {arr.shape} would enlarge `{to}`'s shape {shape}"
+            f"`{name}` of shape {arr_shape} would enlarge `{to}`'s shape {shape}"
         )
 
 
@@ -151,27 +181,36 @@ def check_empty_mean(size: int, reduction: str, name: str) -> None:
 
 
 def fmt_value(v: Any) -> str:
-    """A NumPy scalar as a plain Python literal (1.5, nan, inf) for messages."""
-    return repr(v.item()) if isinstance(v, np.generic) else repr(v)
+    """A scalar (NumPy scalar or 0-d array of any namespace) as a plain Python literal."""
+    if isinstance(v, np.generic):
+        return repr(v.item())
+    if isinstance(v, (int, float, bool, str)):
+        return repr(v)
+    try:
+        kind = dtype_kind(get_namespace(v), v.dtype)
+    except AttributeError:
+        return repr(v)
+    return repr(bool(v) if kind == "b" else int(v) if kind in "iu" else float(v))
 
 
-def _first_index(mask: np.ndarray) -> tuple[int, ...] | int:
-    idx = np.unravel_index(int(np.argmax(mask)), mask.shape)
-    return int(idx[0]) if len(idx) == 1 else tuple(int(i) for i in idx)
+def _first_index(mask: Any) -> tuple[int, ...] | int:
+    return first_index(get_namespace(mask), mask)
 
 
-def check_finite(arr: np.ndarray, name: str) -> None:
+def check_finite(arr: Any, name: str) -> None:
     """NaN, +inf or -inf anywhere in `arr` is an error naming the first position."""
-    bad = ~np.isfinite(arr)
-    if bad.any():
+    xp = get_namespace(arr)
+    bad = ~xp.isfinite(arr)
+    if any_true(xp, bad):
         where = _first_index(bad)
         raise ValueError(f"`{name}` must be finite; got {fmt_value(arr[where])} at index {where}")
 
 
-def check_nan_posinf(arr: np.ndarray, name: str) -> None:
+def check_nan_posinf(arr: Any, name: str) -> None:
     """NaN and +inf are errors; -inf (a masked entry) is allowed."""
-    bad = np.isnan(arr) | np.isposinf(arr)
-    if bad.any():
+    xp = get_namespace(arr)
+    bad = xp.isnan(arr) | (arr == math.inf)
+    if any_true(xp, bad):
         where = _first_index(bad)
         raise ValueError(
             f"`{name}` must not contain NaN or +inf; got {fmt_value(arr[where])} at index {where}"
@@ -183,40 +222,52 @@ def raise_bad_row(name: str, row: int, what: str = "NaN or +inf") -> None:
     raise ValueError(f"`{name}` must not contain {what}; found in row {row}")
 
 
-def check_in_unit_interval(arr: np.ndarray, name: str) -> None:
+def check_in_unit_interval(arr: Any, name: str) -> None:
     """Values must lie in [0, 1] (NaN is outside)."""
     bad = ~((arr >= 0) & (arr <= 1))
-    if bad.any():
+    if any_true(get_namespace(arr), bad):
         where = _first_index(bad)
         raise ValueError(f"`{name}` must be in [0, 1]; got {fmt_value(arr[where])} at index {where}")
 
 
 def check_labels(
-    target: Any, shape: tuple[int, ...], n_classes: int, ignore_index: int | None, name: str
-) -> np.ndarray:
+    target: Any,
+    shape: tuple[int, ...],
+    n_classes: int,
+    ignore_index: int | None,
+    name: str,
+    like: Any = None,
+) -> Any:
     """Integer class labels of `shape`, each in [0, n_classes) or equal to `ignore_index`.
 
     Floating-point labels are accepted when every value is integral (1.0, not 1.5).
-    Returns an int64 array.
+    Returns an int64 array (of `like`'s namespace and device when `like` is given).
     """
-    arr = to_numpy(target)
-    if arr.shape != shape:
-        raise ValueError(f"`{name}` must have shape {shape} (one label per row); got {arr.shape}")
-    if arr.dtype.kind in "biu":
-        labels = arr.astype(np.int64, copy=False)
-    elif arr.dtype.kind == "f":
-        bad = ~np.isfinite(arr) | (arr != np.round(arr))
-        if bad.any():
+    xp = np if like is None else get_namespace(like)
+    arr = asarray_in(xp, target, like)
+    shape = tuple(shape)
+    if shape_of(arr) != shape:
+        raise ValueError(
+            f"`{name}` must have shape {shape} (one label per row); got {shape_of(arr)}"
+        )
+    kind = arr.dtype.kind if xp is np else dtype_kind(xp, arr.dtype)
+    if kind in ("b", "i", "u"):
+        labels = astype(xp, arr, xp.int64)
+    elif kind == "f":
+        bad = ~xp.isfinite(arr) | (arr != xp.round(arr))
+        if any_true(xp, bad):
             where = _first_index(bad)
             raise ValueError(
                 f"`{name}` labels must be integers; got {fmt_value(arr[where])} at index {where}"
             )
-        labels = arr.astype(np.int64)
+        labels = astype(xp, arr, xp.int64)
     else:
-        raise TypeError(f"`{name}` must hold integer class labels; got dtype {arr.dtype}")
-    valid = labels != ignore_index if ignore_index is not None else np.ones(shape, bool)
-    bad = valid & ((labels < 0) | (labels >= n_classes))
-    if bad.any():
+        raise TypeError(
+            f"`{name}` must hold integer class labels; got dtype {dtype_name(arr.dtype)}"
+        )
+    in_range = (labels >= 0) & (labels < n_classes)
+    bad = ~in_range if ignore_index is None else ~in_range & (labels != ignore_index)
+    if any_true(xp, bad):
         where = _first_index(bad)
         extra = f" or equal ignore_index={ignore_index}" if ignore_index is not None else ""
         raise ValueError(
@@ -232,35 +283,52 @@ def check_ignore_index(ignore_index: Any) -> int:
     return int(ignore_index)
 
 
-def check_class_weight(weight: Any, n_classes: int, dtype: np.dtype) -> np.ndarray | None:
+def check_class_weight(
+    weight: Any, n_classes: int, dtype: Any, like: Any = None
+) -> Any | None:
     """Per-class weights: 1-D, one per class, finite and non-negative."""
     if weight is None:
         return None
-    w = as_real_array(weight, "weight", dtype)
-    if w.shape != (n_classes,):
+    w = as_real_array(weight, "weight", dtype, like)
+    if shape_of(w) != (n_classes,):
         raise ValueError(
-            f"`weight` must have shape ({n_classes},), one weight per class; got {w.shape}"
+            f"`weight` must have shape ({n_classes},), one weight per class; got {shape_of(w)}"
         )
     check_finite(w, "weight")
-    if (w < 0).any():
+    if any_true(get_namespace(w), w < 0):
         where = _first_index(w < 0)
         raise ValueError(f"`weight` must be non-negative; got {fmt_value(w[where])} at index {where}")
     return w
 
 
 def check_elementwise_weight(
-    weight: Any, shape: tuple[int, ...], dtype: np.dtype, name: str = "weight", to: str = "logits"
-) -> np.ndarray | None:
+    weight: Any,
+    shape: tuple[int, ...],
+    dtype: Any,
+    name: str = "weight",
+    to: str = "logits",
+    like: Any = None,
+) -> Any | None:
     """Weights that broadcast to `shape`; finite and non-negative."""
     if weight is None:
         return None
-    w = as_real_array(weight, name, dtype)
+    w = as_real_array(weight, name, dtype, like)
     check_broadcastable(w, shape, name, to)
     check_finite(w, name)
-    if (w < 0).any():
+    if any_true(get_namespace(w), w < 0):
         where = _first_index(w < 0)
         raise ValueError(f"`{name}` must be non-negative; got {fmt_value(w[where])} at index {where}")
     return w
+
+
+def check_no_out(out: Any, like: Any) -> None:
+    """`out` is NumPy-only: other namespaces have no portable in-place write."""
+    if out is not None:
+        raise TypeError(
+            "`out` is supported for NumPy arrays only; for an array of "
+            f"{get_namespace(like).__name__} the gradient is returned as a new array "
+            "(pass out=None)"
+        )
 
 
 def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:

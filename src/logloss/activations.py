@@ -3,34 +3,53 @@
 Every function here is exact to a few ulp for every finite input in float16,
 float32 and float64 and never warns about overflow: exponentials are only ever
 taken of non-positive numbers. float16 is computed in float32.
+
+Every function accepts NumPy arrays (and array-likes) and any Array API array
+(PyTorch, CuPy, JAX, array-api-strict): the computation uses the input's namespace
+and the result is an array of that namespace on the input's device.
 """
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._array import as_result, compute_dtype
+from ._array import (
+    any_true,
+    as_result,
+    astype,
+    compute_dtype,
+    first_index,
+    first_true,
+    get_namespace,
+)
 from ._validation import as_float_array, check_axis, check_nan_posinf, raise_bad_row
 
 
-def _prepare(x: ArrayLike, name: str = "x") -> tuple[np.ndarray, np.dtype]:
+def _prepare(x: ArrayLike, name: str = "x") -> tuple[Any, Any, Any]:
+    """(array in the compute dtype, the input's dtype, the namespace); NaN is an error."""
     arr = as_float_array(x, name)
-    if np.isnan(arr).any():
-        where = np.unravel_index(int(np.argmax(np.isnan(arr))), arr.shape)
-        raise ValueError(f"`{name}` must not contain NaN; got nan at index {tuple(map(int, where))}")
-    return arr.astype(compute_dtype(arr.dtype), copy=False), arr.dtype
+    xp = get_namespace(arr)
+    nan = xp.isnan(arr)
+    if any_true(xp, nan):
+        where = first_index(xp, nan)
+        where = where if isinstance(where, tuple) else (where,)
+        raise ValueError(f"`{name}` must not contain NaN; got nan at index {where}")
+    return astype(xp, arr, compute_dtype(arr.dtype, xp)), arr.dtype, xp
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def _sigmoid(x: Any, xp: Any = np) -> Any:
     # e = exp(-|x|) is in (0, 1]; sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0, e) / (1.0 + e)
 
 
-def _softplus(x: np.ndarray) -> np.ndarray:
+def _softplus(x: Any, xp: Any = np) -> Any:
     # softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|): the exp never overflows.
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
 def sigmoid(x: ArrayLike) -> NDArray:
@@ -57,8 +76,8 @@ def sigmoid(x: ArrayLike) -> NDArray:
     >>> ll.sigmoid(np.array([-1000.0, 0.0, 2.0]))
     array([0.        , 0.5       , 0.88079708])
     """
-    arr, dtype = _prepare(x)
-    return as_result(_sigmoid(arr), dtype)
+    arr, dtype, xp = _prepare(x)
+    return as_result(_sigmoid(arr, xp), dtype, xp)
 
 
 def softplus(x: ArrayLike) -> NDArray:
@@ -82,8 +101,8 @@ def softplus(x: ArrayLike) -> NDArray:
     >>> ll.softplus(np.array([-1000.0, 0.0, 1000.0]))
     array([0.00000000e+00, 6.93147181e-01, 1.00000000e+03])
     """
-    arr, dtype = _prepare(x)
-    return as_result(_softplus(arr), dtype)
+    arr, dtype, xp = _prepare(x)
+    return as_result(_softplus(arr, xp), dtype, xp)
 
 
 def log_sigmoid(x: ArrayLike) -> NDArray:
@@ -110,23 +129,30 @@ def log_sigmoid(x: ArrayLike) -> NDArray:
     >>> ll.log_sigmoid(np.array([-1000.0, 0.0, 30.0]))
     array([-1.00000000e+03, -6.93147181e-01, -9.35762297e-14])
     """
-    arr, dtype = _prepare(x)
-    return as_result(-_softplus(-arr), dtype)
+    arr, dtype, xp = _prepare(x)
+    return as_result(-_softplus(-arr, xp), dtype, xp)
 
 
-def _row_max(x: np.ndarray, axis: int, name: str) -> np.ndarray:
+def _row_max(x: Any, axis: int, name: str, xp: Any = np) -> Any:
     """Max over `axis` (kept), rejecting NaN/+inf; rows that are all -inf give -inf."""
     check_nan_posinf(x, name)
-    return np.max(x, axis=axis, keepdims=True)
+    return xp.max(x, axis=axis, keepdims=True)
 
 
-def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+def _no_empty_row(m: Any, name: str, xp: Any) -> None:
+    """A row of only -inf has no softmax: an error naming the first such row."""
+    empty = m == -math.inf
+    if any_true(xp, empty):
+        raise_bad_row(name, first_true(xp, empty), "a row with no finite entry (all -inf)")
+
+
+def _logsumexp(x: Any, axis: int, xp: Any = np) -> Any:
     """Max-shifted logsumexp over `axis` (kept); x is NaN/+inf free."""
-    m = np.max(x, axis=axis, keepdims=True)
-    m_safe = np.where(np.isneginf(m), 0.0, m)
+    m = xp.max(x, axis=axis, keepdims=True)
+    m_safe = xp.where(m == -math.inf, 0.0, m)
     # log sum_j e^{x_j} = m + log sum_j e^{x_j - m}: every exponent is <= 0.
     with np.errstate(divide="ignore", over="ignore"):  # x - m may round to -inf: exp gives 0
-        return m_safe + np.log(np.sum(np.exp(x - m_safe), axis=axis, keepdims=True))
+        return m_safe + xp.log(xp.sum(xp.exp(x - m_safe), axis=axis, keepdims=True))
 
 
 def logsumexp(x: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> NDArray:
@@ -155,22 +181,20 @@ def logsumexp(x: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> NDArra
     >>> ll.logsumexp(np.array([1000.0, 1000.0]))
     np.float64(1000.6931471805599)
     """
-    arr, dtype = _prepare(x)
+    arr, dtype, xp = _prepare(x)
     ax = check_axis(axis, arr.ndim, "x")
     check_nan_posinf(arr, "x")
-    out = _logsumexp(arr, ax)
-    return as_result(out if keepdims else np.squeeze(out, axis=ax), dtype)
+    out = _logsumexp(arr, ax, xp)
+    return as_result(out if keepdims else xp.squeeze(out, axis=ax), dtype, xp)
 
 
-def _log_softmax(x: np.ndarray, axis: int, name: str) -> np.ndarray:
-    m = _row_max(x, axis, name)
-    if np.isneginf(m).any():
-        row = int(np.argmax(np.isneginf(m).ravel()))
-        raise_bad_row(name, row, "a row with no finite entry (all -inf)")
+def _log_softmax(x: Any, axis: int, name: str, xp: Any = np) -> Any:
+    m = _row_max(x, axis, name, xp)
+    _no_empty_row(m, name, xp)
     with np.errstate(over="ignore"):  # x - m may round to -inf near the dtype's max
         shifted = x - m
     # log softmax(x)_i = (x_i - m) - log sum_j e^{x_j - m}; the sum is >= 1.
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 def log_softmax(x: ArrayLike, axis: int = -1) -> NDArray:
@@ -197,9 +221,9 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> NDArray:
     >>> ll.log_softmax(np.array([0.0, 1000.0]))
     array([-1000.,     0.])
     """
-    arr, dtype = _prepare(x)
+    arr, dtype, xp = _prepare(x)
     ax = check_axis(axis, arr.ndim, "x")
-    return as_result(_log_softmax(arr, ax, "x"), dtype)
+    return as_result(_log_softmax(arr, ax, "x", xp), dtype, xp)
 
 
 def softmax(x: ArrayLike, axis: int = -1) -> NDArray:
@@ -226,12 +250,10 @@ def softmax(x: ArrayLike, axis: int = -1) -> NDArray:
     >>> ll.softmax(np.array([1.0, 2.0, 3.0]))
     array([0.09003057, 0.24472847, 0.66524096])
     """
-    arr, dtype = _prepare(x)
+    arr, dtype, xp = _prepare(x)
     ax = check_axis(axis, arr.ndim, "x")
-    m = _row_max(arr, ax, "x")
-    if np.isneginf(m).any():
-        row = int(np.argmax(np.isneginf(m).ravel()))
-        raise_bad_row("x", row, "a row with no finite entry (all -inf)")
+    m = _row_max(arr, ax, "x", xp)
+    _no_empty_row(m, "x", xp)
     with np.errstate(over="ignore"):
-        e = np.exp(arr - m)
-    return as_result(e / np.sum(e, axis=ax, keepdims=True), dtype)
+        e = xp.exp(arr - m)
+    return as_result(e / xp.sum(e, axis=ax, keepdims=True), dtype, xp)

@@ -9,6 +9,13 @@ to the gradients; the public functions below compute values only.
 Semantics follow ``torch.nn.functional`` where names match, with one deliberate
 difference: a mean over zero counted rows (all targets ignored, or all weights zero)
 is 0 with a zero gradient, where PyTorch returns NaN.
+
+Array namespaces: NumPy inputs run the fused kernels of ``logloss._kernels``; an array
+of any other Array API namespace (PyTorch, CuPy, JAX, array-api-strict) runs the
+portable path (``_kernels._portable``, ``*_xp`` functions) with that namespace's
+operations, and values and gradients come back in that namespace on the input's device.
+The first array argument decides; targets and weights are converted to it. ``out=``
+(in-place gradients) is NumPy-only.
 """
 
 from __future__ import annotations
@@ -20,7 +27,21 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _kernels
-from ._array import as_result, compute_dtype, to_numpy
+from ._array import (
+    acc_dtype,
+    any_true,
+    arange_like,
+    as_result,
+    asarray_in,
+    astype,
+    compute_dtype,
+    dtype_kind,
+    first_true,
+    get_namespace,
+    shape_of,
+    size_of,
+)
+from ._kernels import _portable
 from ._validation import (
     as_float_array,
     as_real_array,
@@ -33,6 +54,7 @@ from ._validation import (
     check_label_smoothing,
     check_labels,
     check_nan_posinf,
+    check_no_out,
     check_nonempty_classes,
     check_out,
     check_reduction,
@@ -55,25 +77,49 @@ class _ClassLayout:
     Keeps the canonical logits ``z`` (compute dtype, C-contiguous) and knows how to
     hand out a gradient buffer that writes straight into ``out`` whenever the layout
     allows it (class axis last, contiguous, same dtype), so ``out=logits`` works in place.
+    For other namespaces ``z`` is a new array of the same namespace and ``grad_from``
+    brings a canonical gradient back to `arr`'s layout and dtype.
     """
 
-    def __init__(self, arr: np.ndarray, axis: int, name: str):
+    def __init__(self, arr: Any, axis: int, name: str):
         if arr.ndim == 0:
             raise ValueError(f"`{name}` must have at least one dimension (the classes); got a scalar")
         self.arr = arr
+        self.xp = xp = get_namespace(arr)
+        shape = shape_of(arr)
         self.axis = check_axis(axis, arr.ndim, name)
-        self.n_classes = arr.shape[self.axis]
+        self.n_classes = shape[self.axis]
         check_nonempty_classes(self.n_classes, name)
-        self.batch_shape = arr.shape[: self.axis] + arr.shape[self.axis + 1 :]
+        self.batch_shape = shape[: self.axis] + shape[self.axis + 1 :]
         self.dtype = arr.dtype
-        self.cdtype = compute_dtype(arr.dtype)
+        self.cdtype = compute_dtype(arr.dtype, xp)
         self.last = self.axis == arr.ndim - 1
-        moved = arr if self.last else np.moveaxis(arr, self.axis, -1)
-        self.z = np.ascontiguousarray(moved, dtype=self.cdtype).reshape(-1, self.n_classes)
+        moved = arr if self.last else xp.moveaxis(arr, self.axis, -1)
+        if xp is np:
+            self.z = np.ascontiguousarray(moved, dtype=self.cdtype).reshape(-1, self.n_classes)
+        else:
+            self.z = xp.reshape(astype(xp, moved, self.cdtype), (-1, self.n_classes))
 
     @property
     def n_rows(self) -> int:
         return self.z.shape[0]
+
+    def to_rows(self, t: Any) -> Any:
+        """A per-class array of `arr`'s layout (probability targets) in canonical (rows, C)."""
+        xp = self.xp
+        if not self.last:
+            t = xp.moveaxis(t, self.axis, -1)
+        if xp is np:
+            return np.ascontiguousarray(t).reshape(-1, self.n_classes)
+        return xp.reshape(t, (-1, self.n_classes))
+
+    def grad_from(self, g: Any) -> Any:
+        """A canonical (rows, C) gradient of another namespace, in `arr`'s layout and dtype."""
+        xp = self.xp
+        g = xp.reshape(g, self.batch_shape + (self.n_classes,))
+        if not self.last:
+            g = xp.moveaxis(g, -1, self.axis)
+        return as_result(g, self.dtype, xp)
 
     def grad_buffer(self, out: np.ndarray | None) -> np.ndarray:
         if out is not None:
@@ -98,38 +144,62 @@ class _ClassLayout:
         return out
 
 
-def _is_probability_target(target: np.ndarray, logits: np.ndarray) -> bool:
-    return target.shape == logits.shape and target.dtype.kind == "f"
+def _is_probability_target(target: Any, logits: Any) -> bool:
+    xp = get_namespace(target)
+    kind = target.dtype.kind if xp is np else dtype_kind(xp, target.dtype)
+    return shape_of(target) == shape_of(logits) and kind == "f"
 
 
 def _reduce(
-    main: np.ndarray,
-    extra: np.ndarray | None,
+    main: Any,
+    extra: Any | None,
     reduction: str,
     scale_main: float,
     scale_extra: float,
     shape: tuple[int, ...],
-    dtype: np.dtype,
+    dtype: Any,
 ) -> Any:
     """Reduce per-row float64 values: `main` and an optional separately normalised `extra`."""
+    xp = get_namespace(main)
     if reduction == "none":
         total = main if extra is None else main + extra
-        return as_result(total.reshape(shape), dtype)
-    value = float(np.sum(main)) * scale_main
+        return as_result(xp.reshape(total, shape), dtype, xp)
+    if xp is not np:  # stays on the device: a 0-d array of the input's namespace
+        total = _scaled_sum(xp, main, scale_main)
+        if extra is not None:
+            total = total + _scaled_sum(xp, extra, scale_extra)
+        return as_result(total, dtype, xp)
+    value = float(_scaled_sum(np, main, scale_main))
     if extra is not None:
-        value += float(np.sum(extra)) * scale_extra
+        value += float(_scaled_sum(np, extra, scale_extra))
     return as_result(np.float64(value), dtype)
 
 
+def _scaled_sum(xp: Any, values: Any, scale: float) -> Any:
+    """``sum(values) * scale``, or ``sum(values * scale)`` where the sum alone overflows."""
+    with np.errstate(over="ignore"):
+        total = xp.sum(values)
+    if scale < 1.0 and not bool(xp.isfinite(total)) and bool(xp.all(xp.isfinite(values))):
+        return xp.sum(values * scale)
+    return total * scale
+
+
 def _scales_labels(
-    y: np.ndarray, w: np.ndarray | None, ignore_index: int, reduction: str
+    y: Any, w: Any | None, ignore_index: int, reduction: str
 ) -> tuple[float, float]:
     """(scale of the weighted loss, scale of the unweighted z-loss) for hard labels."""
     if reduction != "mean":
         return 1.0, 1.0
+    xp = get_namespace(y)
     valid = y != ignore_index
-    n_valid = int(np.count_nonzero(valid))
-    total_w = float(np.sum(w[y[valid]], dtype=np.float64)) if w is not None else float(n_valid)
+    n_valid = int(xp.count_nonzero(valid))
+    if w is None:
+        total_w = float(n_valid)
+    elif xp is np:
+        total_w = float(np.sum(w[y[valid]], dtype=np.float64))
+    else:
+        w_y = xp.where(valid, xp.take(w, xp.where(valid, y, 0)), 0.0)
+        total_w = float(xp.sum(astype(xp, w_y, acc_dtype(xp, y))))
     # mean = sum_i w_{y_i} l_i / sum_i w_{y_i}; zero total weight gives 0, not NaN
     return (1.0 / total_w if total_w > 0 else 0.0), (1.0 / n_valid if n_valid else 0.0)
 
@@ -154,38 +224,54 @@ def _cross_entropy(
     out: np.ndarray | None = None,
 ):
     arr = as_float_array(logits, "logits")
+    xp = get_namespace(arr)
     reduction = check_reduction(reduction)
     eps = check_label_smoothing(label_smoothing)
     z_loss = check_scalar(z_loss, "z_loss", low=0.0)
     softcap = check_softcap(softcap)
     ignore_index = check_ignore_index(ignore_index)
     lay = _ClassLayout(arr, axis, "logits")
-    w = check_class_weight(weight, lay.n_classes, lay.cdtype)
-    t = to_numpy(target)
+    w = check_class_weight(weight, lay.n_classes, lay.cdtype, like=arr)
+    t = asarray_in(xp, target, arr)
     check_empty_mean(lay.n_rows, reduction, "logits")
-    grad_out = lay.grad_buffer(out) if need_grad else None
+    if xp is not np:
+        check_no_out(out, arr)
+    grad_out = lay.grad_buffer(out) if need_grad and xp is np else None
+    g = None
 
     if _is_probability_target(t, arr):
-        t = as_real_array(t, "target", lay.cdtype)
+        t = as_real_array(t, "target", lay.cdtype, like=arr)
         check_in_unit_interval(t, "target")
-        if not lay.last:
-            t = np.moveaxis(t, lay.axis, -1)
-        t2 = np.ascontiguousarray(t).reshape(-1, lay.n_classes)
+        t2 = lay.to_rows(t)
         # probability targets: the mean divides by the number of rows
         scale = 1.0 / lay.n_rows if reduction == "mean" and lay.n_rows else 1.0
-        main, lse = _kernels.ce_probs(
-            lay.z, t2, w, eps, softcap, z_loss, scale, scale, grad_out
-        )
+        if xp is np:
+            main, lse = _kernels.ce_probs(
+                lay.z, t2, w, eps, softcap, z_loss, scale, scale, grad_out
+            )
+        else:
+            main, lse, g = _portable.ce_probs_xp(
+                xp, lay.z, t2, w, eps, softcap, z_loss, scale, scale, need_grad
+            )
         scale_main = scale_z = scale
     else:
-        y = check_labels(t, lay.batch_shape, lay.n_classes, ignore_index, "target").reshape(-1)
+        y = check_labels(t, lay.batch_shape, lay.n_classes, ignore_index, "target", like=arr)
+        y = xp.reshape(y, (-1,))
         scale_main, scale_z = _scales_labels(y, w, ignore_index, reduction)
-        main, lse = _kernels.ce_labels(
-            lay.z, y, w, ignore_index, eps, softcap, z_loss, scale_main, scale_z, grad_out
-        )
+        if xp is np:
+            main, lse = _kernels.ce_labels(
+                lay.z, y, w, ignore_index, eps, softcap, z_loss, scale_main, scale_z, grad_out
+            )
+        else:
+            main, lse, g = _portable.ce_labels_xp(
+                xp, lay.z, y, w, ignore_index, eps, softcap, z_loss, scale_main, scale_z,
+                need_grad,
+            )
     extra = z_loss * lse * lse if z_loss > 0.0 else None
     value = _reduce(main, extra, reduction, scale_main, scale_z, lay.batch_shape, lay.dtype)
-    return value, (lay.finish_grad() if need_grad else None)
+    if not need_grad:
+        return value, None
+    return value, (lay.finish_grad() if xp is np else lay.grad_from(g))
 
 
 def cross_entropy(
@@ -298,34 +384,41 @@ def _nll_loss(
     out: np.ndarray | None = None,
 ):
     arr = as_float_array(log_probs, "log_probs")
+    xp = get_namespace(arr)
     reduction = check_reduction(reduction)
     ignore_index = check_ignore_index(ignore_index)
     lay = _ClassLayout(arr, axis, "log_probs")
-    w = check_class_weight(weight, lay.n_classes, lay.cdtype)
+    w = check_class_weight(weight, lay.n_classes, lay.cdtype, like=arr)
     check_nan_posinf(lay.z, "log_probs")
-    y = check_labels(target, lay.batch_shape, lay.n_classes, ignore_index, "target").reshape(-1)
+    y = check_labels(target, lay.batch_shape, lay.n_classes, ignore_index, "target", like=arr)
+    y = xp.reshape(y, (-1,))
     check_empty_mean(lay.n_rows, reduction, "log_probs")
+    if xp is not np:
+        check_no_out(out, arr)
     valid = y != ignore_index
-    yv = np.where(valid, y, 0)
-    rows = np.arange(lay.n_rows)
-    picked = lay.z[rows, yv]
-    bad = valid & np.isneginf(picked)
-    if bad.any():
+    yv = xp.where(valid, y, 0)
+    picked = xp.take_along_axis(lay.z, yv[:, None], axis=1)[:, 0]
+    bad = valid & (picked == -np.inf)
+    if any_true(xp, bad):
         raise ValueError(
-            f"`log_probs` must not be -inf at the target class; found in row {int(np.argmax(bad))}"
+            "`log_probs` must not be -inf at the target class; "
+            f"found in row {first_true(xp, bad)}"
         )
-    w_y = np.where(valid, 1.0 if w is None else w[yv], 0.0)
+    w_y = astype(xp, valid, lay.cdtype) if w is None else xp.where(valid, xp.take(w, yv), 0.0)
     # l_i = -w_{y_i} x_{i y_i}
-    main = -(w_y * np.where(valid, picked, 0.0)).astype(np.float64)
+    main = -astype(xp, w_y * xp.where(valid, picked, 0.0), acc_dtype(xp, arr))
     scale, _ = _scales_labels(y, w, ignore_index, reduction)
     value = _reduce(main, None, reduction, scale, 0.0, lay.batch_shape, lay.dtype)
     if not need_grad:
         return value, None
-    buf = lay.grad_buffer(out)
-    buf[...] = 0.0
     # d l_i / d x_ic = -w_{y_i} [c = y_i]
-    buf[rows, yv] = -w_y * scale
-    return value, lay.finish_grad()
+    if xp is np:
+        buf = lay.grad_buffer(out)
+        buf[...] = 0.0
+        buf[np.arange(lay.n_rows), yv] = -w_y * scale
+        return value, lay.finish_grad()
+    onehot = arange_like(xp, lay.n_classes, lay.z)[None, :] == yv[:, None]
+    return value, lay.grad_from(xp.where(onehot, (-w_y * scale)[:, None], 0.0))
 
 
 def nll_loss(
@@ -386,23 +479,31 @@ def nll_loss(
 
 def _elementwise_inputs(x: ArrayLike, target: ArrayLike, name: str, reduction: str):
     arr = as_float_array(x, name)
+    xp = get_namespace(arr)
     reduction = check_reduction(reduction)
-    cdtype = compute_dtype(arr.dtype)
-    t = as_real_array(target, "target", cdtype)
+    cdtype = compute_dtype(arr.dtype, xp)
+    t = as_real_array(target, "target", cdtype, like=arr)
     check_same_shape(arr, t, name, "target")
     check_in_unit_interval(t, "target")
-    check_empty_mean(arr.size, reduction, name)
-    return arr, arr.astype(cdtype, copy=False), t, cdtype, reduction
+    check_empty_mean(size_of(arr), reduction, name)
+    return arr, astype(xp, arr, cdtype), t, cdtype, reduction
 
 
 def _elementwise_result(loss, reduction, dtype, shape):
-    scale = 1.0 / loss.size if reduction == "mean" and loss.size else 1.0
-    return _reduce(loss.reshape(-1), None, reduction, scale, 0.0, shape, dtype), scale
+    n = size_of(loss)
+    scale = 1.0 / n if reduction == "mean" and n else 1.0
+    flat = get_namespace(loss).reshape(loss, (-1,))
+    return _reduce(flat, None, reduction, scale, 0.0, shape, dtype), scale
 
 
-def _finish_elementwise_grad(g: np.ndarray, arr: np.ndarray, out: np.ndarray | None):
+def _finish_elementwise_grad(g: Any, arr: Any, out: np.ndarray | None):
+    xp = get_namespace(arr)
+    if xp is not np:
+        check_no_out(out, arr)
+        return as_result(g, arr.dtype, xp)
     if out is None:
-        return g.astype(arr.dtype, copy=False)
+        with np.errstate(over="ignore"):  # a float16 gradient may round to +-inf
+            return g.astype(arr.dtype, copy=False)
     check_out(out, arr.shape, arr.dtype)
     np.copyto(out, g, casting="same_kind")
     return out
@@ -421,20 +522,23 @@ def _binary_cross_entropy(
     out: np.ndarray | None = None,
 ):
     arr, p, t, cdtype, reduction = _elementwise_inputs(probs, target, "probs", reduction)
+    xp = get_namespace(arr)
     check_in_unit_interval(p, "probs")
-    w = check_elementwise_weight(weight, arr.shape, cdtype, to="probs")
+    w = check_elementwise_weight(weight, shape_of(arr), cdtype, to="probs", like=arr)
     with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(p), _LOG_CLAMP)
-        log_q = np.maximum(np.log1p(-p), _LOG_CLAMP)  # log(1 - p), exact for small p
+        log_p = xp.maximum(xp.log(p), _LOG_CLAMP)
+        log_q = xp.maximum(xp.log1p(-p), _LOG_CLAMP)  # log(1 - p), exact for small p
     # the tutorial's -log(h) if y = 1 and -log(1 - h) if y = 0, for any y in [0, 1]
     loss = -(t * log_p + (1.0 - t) * log_q)
     if w is not None:
         loss = loss * w
-    value, scale = _elementwise_result(np.asarray(loss, np.float64), reduction, arr.dtype, arr.shape)
+    value, scale = _elementwise_result(
+        astype(xp, loss, acc_dtype(xp, arr)), reduction, arr.dtype, shape_of(arr)
+    )
     if not need_grad:
         return value, None
     # d/dp = (p - y) / (p (1 - p)), with the denominator kept >= 1e-12 as PyTorch does
-    g = (p - t) / np.maximum(p * (1.0 - p), 1e-12)
+    g = (p - t) / xp.maximum(p * (1.0 - p), 1e-12)
     if w is not None:
         g = g * w
     return value, _finish_elementwise_grad(g * scale, arr, out)
@@ -498,13 +602,20 @@ def _bce_with_logits(
     out: np.ndarray | None = None,
 ):
     arr, x, t, cdtype, reduction = _elementwise_inputs(logits, target, "logits", reduction)
+    xp = get_namespace(arr)
+    shape = shape_of(arr)
     eps = check_label_smoothing(label_smoothing)
-    w = check_elementwise_weight(weight, arr.shape, cdtype)
-    pw = check_elementwise_weight(pos_weight, arr.shape, cdtype, name="pos_weight")
-    scale = 1.0 / arr.size if reduction == "mean" and arr.size else 1.0
-    grad_out = np.empty(arr.shape, cdtype) if need_grad else None
-    loss = _kernels.bce_logits(x, t, w, pw, eps, scale, grad_out)
-    value, _ = _elementwise_result(loss, reduction, arr.dtype, arr.shape)
+    w = check_elementwise_weight(weight, shape, cdtype, like=arr)
+    pw = check_elementwise_weight(pos_weight, shape, cdtype, name="pos_weight", like=arr)
+    n = size_of(arr)
+    scale = 1.0 / n if reduction == "mean" and n else 1.0
+    if xp is np:
+        grad_out = np.empty(arr.shape, cdtype) if need_grad else None
+        loss = _kernels.bce_logits(x, t, w, pw, eps, scale, grad_out)
+    else:
+        check_no_out(out, arr)
+        loss, grad_out = _portable.bce_logits_xp(xp, x, t, w, pw, eps, scale, need_grad)
+    value, _ = _elementwise_result(loss, reduction, arr.dtype, shape)
     if not need_grad:
         return value, None
     return value, _finish_elementwise_grad(grad_out, arr, out)
@@ -586,26 +697,34 @@ def _sigmoid_focal_loss(
     out: np.ndarray | None = None,
 ):
     arr, x, t, cdtype, reduction = _elementwise_inputs(logits, target, "logits", reduction)
+    xp = get_namespace(arr)
     gamma = check_scalar(gamma, "gamma", low=0.0)
     if alpha is not None:
         alpha = check_scalar(alpha, "alpha", low=0.0, high=1.0)
-    grad_ce = np.empty(arr.shape, cdtype) if need_grad else None
-    ce = _kernels.bce_logits(x, t, None, None, 0.0, 1.0, grad_ce).astype(cdtype)
+    if xp is np:
+        grad_ce = np.empty(arr.shape, cdtype) if need_grad else None
+        ce = _kernels.bce_logits(x, t, None, None, 0.0, 1.0, grad_ce).astype(cdtype)
+    else:
+        check_no_out(out, arr)
+        ce, grad_ce = _portable.bce_logits_xp(xp, x, t, None, None, 0.0, 1.0, need_grad)
+        ce = astype(xp, ce, cdtype)
     # p = sigma(x), q = sigma(-x) = 1 - p, each computed without cancellation
-    e = np.exp(-np.abs(x))
-    p = np.where(x >= 0, 1.0, e) / (1.0 + e)
-    q = np.where(x >= 0, e, 1.0) / (1.0 + e)
+    e = xp.exp(-xp.abs(x))
+    p = xp.where(x >= 0, 1.0, e) / (1.0 + e)
+    q = xp.where(x >= 0, e, 1.0) / (1.0 + e)
     # 1 - p_t = t q + (1 - t) p, where p_t = t p + (1 - t) q
     m = t * q + (1.0 - t) * p
-    mod = m**gamma if gamma != 0.0 else np.ones_like(m)
+    mod = m**gamma if gamma != 0.0 else xp.ones_like(m)
     alpha_t = 1.0 if alpha is None else alpha * t + (1.0 - alpha) * (1.0 - t)
     loss = alpha_t * ce * mod
-    value, scale = _elementwise_result(np.asarray(loss, np.float64), reduction, arr.dtype, arr.shape)
+    value, scale = _elementwise_result(
+        astype(xp, loss, acc_dtype(xp, arr)), reduction, arr.dtype, shape_of(arr)
+    )
     if not need_grad:
         return value, None
     # d m/dx = p q (1 - 2t); d m^g/dx = g m^g (p q / m)(1 - 2t), and p q / m <= 1 (0 where m = 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(m > 0, p * q / m, 0.0)
+        ratio = xp.where(m > 0, p * q / m, 0.0)
     g = alpha_t * (grad_ce * mod + ce * gamma * mod * ratio * (1.0 - 2.0 * t))
     return value, _finish_elementwise_grad(g * scale, arr, out)
 
@@ -667,23 +786,36 @@ def _softmax_focal_loss(
     out: np.ndarray | None = None,
 ):
     arr = as_float_array(logits, "logits")
+    xp = get_namespace(arr)
     reduction = check_reduction(reduction)
     gamma = check_scalar(gamma, "gamma", low=0.0)
     ignore_index = check_ignore_index(ignore_index)
     lay = _ClassLayout(arr, axis, "logits")
-    w = check_class_weight(weight, lay.n_classes, lay.cdtype)
-    y = check_labels(target, lay.batch_shape, lay.n_classes, ignore_index, "target").reshape(-1)
+    w = check_class_weight(weight, lay.n_classes, lay.cdtype, like=arr)
+    y = check_labels(target, lay.batch_shape, lay.n_classes, ignore_index, "target", like=arr)
+    y = xp.reshape(y, (-1,))
     check_empty_mean(lay.n_rows, reduction, "logits")
     scale, _ = _scales_labels(y, w, ignore_index, reduction)
     # plain CE per row (unweighted, unscaled) and its gradient p - onehot(y)
-    grad_ce = np.empty_like(lay.z) if need_grad else None
-    nll, _ = _kernels.ce_labels(lay.z, y, None, ignore_index, 0.0, None, 0.0, 1.0, 0.0, grad_ce)
+    if xp is np:
+        grad_ce = np.empty_like(lay.z) if need_grad else None
+        nll, _ = _kernels.ce_labels(
+            lay.z, y, None, ignore_index, 0.0, None, 0.0, 1.0, 0.0, grad_ce
+        )
+    else:
+        check_no_out(out, arr)
+        nll, _, grad_ce = _portable.ce_labels_xp(
+            xp, lay.z, y, None, ignore_index, 0.0, None, 0.0, 1.0, 0.0, need_grad
+        )
     valid = y != ignore_index
-    yv = np.where(valid, y, 0)
-    w_y = np.where(valid, 1.0 if w is None else w[yv], 0.0)
+    yv = xp.where(valid, y, 0)
+    if w is None:
+        w_y = xp.where(valid, 1.0, 0.0) if xp is np else astype(xp, valid, acc_dtype(xp, arr))
+    else:
+        w_y = xp.where(valid, xp.take(w, yv), 0.0)
     logp_y = -nll  # log p_y, exact in log space
-    u = -np.expm1(logp_y)  # 1 - p_y without cancellation
-    mod = u**gamma if gamma != 0.0 else np.ones_like(u)
+    u = -xp.expm1(logp_y)  # 1 - p_y without cancellation
+    mod = u**gamma if gamma != 0.0 else xp.ones_like(u)
     # l_i = -w_y (1 - p_y)^gamma log p_y
     main = w_y * mod * nll
     value = _reduce(main, None, reduction, scale, 0.0, lay.batch_shape, lay.dtype)
@@ -691,9 +823,11 @@ def _softmax_focal_loss(
         return value, None
     # dl/dz_k = (p_k - [k = y]) * w_y u^g (1 - g p_y log(p_y) / u); log(p_y)/u -> -1 as u -> 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(u > 0, logp_y / u, -1.0)
-    p_y = np.exp(logp_y)
-    factor = (w_y * mod * (1.0 - gamma * p_y * r) * scale).astype(lay.cdtype)
+        r = xp.where(u > 0, logp_y / u, -1.0)
+    p_y = xp.exp(logp_y)
+    factor = astype(xp, w_y * mod * (1.0 - gamma * p_y * r) * scale, lay.cdtype)
+    if xp is not np:
+        return value, lay.grad_from(grad_ce * factor[:, None])
     buf = lay.grad_buffer(out)
     np.multiply(grad_ce, factor[:, None], out=buf, casting="same_kind")
     return value, lay.finish_grad()

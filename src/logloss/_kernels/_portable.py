@@ -1,67 +1,98 @@
-"""The portable NumPy path: every fused loss + gradient on canonical 2-D arrays.
+"""The portable path: every fused loss + gradient on canonical 2-D arrays, in any namespace.
 
 These are the reference semantics the numba kernels reproduce. Inputs are valid
 (checked by ``logloss._validation``) and already in the compute dtype (float32 or
 float64); only non-finite logits are detected here, from the row statistics the
 computation needs anyway (a NaN or +inf makes the row max or row sum non-finite).
 
-Each function returns per-row (or per-element) values in float64 and, when
-``grad_out`` is given, writes the gradient with respect to the logits into it.
-``grad_out`` may be the logits array itself: everything is read before it is written.
+Each computation is written once, with the operations of an array namespace ``xp``
+only (``where``, ``take_along_axis``, no fancy indexing, no in-place writes), so it runs
+on NumPy arrays (``xp`` is the ``numpy`` module itself) and on any Array API array
+(PyTorch, CuPy, JAX, array-api-strict) on that array's device.
+
+Two entry points per loss:
+
+- ``ce_labels``, ``ce_probs``, ``bce_logits``: NumPy arrays, the kernel interface of
+  ``logloss._kernels``. They return per-row (or per-element) values in float64 and, when
+  ``grad_out`` is given, write the gradient with respect to the logits into it.
+  ``grad_out`` may be the logits array itself: everything is read before it is written.
+- ``ce_labels_xp``, ``ce_probs_xp``, ``bce_logits_xp``: any namespace; they take ``xp``
+  and ``need_grad`` and return the gradient as a new array (or None) instead.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .._array import (
+    acc_dtype,
+    any_true,
+    arange_like,
+    astype,
+    first_index,
+    first_true,
+    ones_like_shape,
+)
 from .._validation import fmt_value, raise_bad_row
+
+_INF = math.inf
+
+# ``np.errstate`` below silences NumPy's floating-point warnings for the NumPy path and for
+# array-api-strict (NumPy underneath); other libraries do not warn and ignore it.
 
 # ---------------------------------------------------------------------------
 # shared row statistics
 # ---------------------------------------------------------------------------
 
 
-def _softcap(z: np.ndarray, softcap: float | None) -> np.ndarray:
+def _softcap(xp, z, softcap: float | None):
     """z' = s * tanh(z / s); masked entries (-inf) stay masked."""
     if softcap is None:
         return z
     with np.errstate(invalid="ignore"):
-        capped = softcap * np.tanh(z / softcap)
-    return np.where(np.isneginf(z), z, capped)
+        capped = softcap * xp.tanh(z / softcap)
+    return xp.where(z == -_INF, z, capped)
 
 
-def _row_lse(zc: np.ndarray, rows_that_matter: np.ndarray | None, name: str):
+def _row_lse(xp, zc, rows_that_matter, name: str):
     """Row max, shifted exponentials, row sum and log-sum-exp of canonical logits.
 
     Returns (e, s, lse): e = exp(z - m) (N, C), s = sum e (N,), lse = m + log s (N,).
     A NaN or +inf makes m or s non-finite: that row is reported. A row of only -inf
     is an error when it matters (a counted row); otherwise its statistics are zeroed.
     """
-    m = np.max(zc, axis=1) if zc.shape[1] else np.zeros(zc.shape[0], zc.dtype)
-    bad = np.isnan(m) | np.isposinf(m)
-    if bad.any():
-        raise_bad_row(name, int(np.argmax(bad)))
-    empty = np.isneginf(m)
-    if empty.any():
+    m = xp.max(zc, axis=1)  # the class axis is never empty (checked by the caller)
+    bad = xp.isnan(m) | (m == _INF)
+    if any_true(xp, bad):
+        raise_bad_row(name, first_true(xp, bad))
+    empty = m == -_INF
+    if any_true(xp, empty):
         counted = empty if rows_that_matter is None else empty & rows_that_matter
-        if counted.any():
-            raise_bad_row(name, int(np.argmax(counted)), "a row with no finite entry (all -inf)")
-        m = np.where(empty, 0.0, m).astype(zc.dtype, copy=False)
+        if any_true(xp, counted):
+            raise_bad_row(name, first_true(xp, counted), "a row with no finite entry (all -inf)")
+        m = astype(xp, xp.where(empty, 0.0, m), zc.dtype)
     with np.errstate(over="ignore"):  # z - m may round to -inf near the dtype's max: e = 0
-        e = np.exp(zc - m[:, None])
-    s = np.sum(e, axis=1)
+        e = xp.exp(zc - m[:, None])
+    s = xp.sum(e, axis=1)
     with np.errstate(divide="ignore"):
-        lse = m + np.log(s)
+        lse = m + xp.log(s)
     return e, s, lse
 
 
-def _capped_derivative(zc: np.ndarray, softcap: float | None) -> np.ndarray | None:
+def _capped_derivative(xp, zc, softcap: float | None):
     """d z'/d z = 1 - tanh^2(z/s) = 1 - (z'/s)^2 (0 for masked entries)."""
     if softcap is None:
         return None
     with np.errstate(invalid="ignore"):
-        d = 1.0 - np.square(zc / softcap)
-    return np.where(np.isneginf(zc), 0.0, d).astype(zc.dtype, copy=False)
+        d = 1.0 - xp.square(zc / softcap)
+    return astype(xp, xp.where(zc == -_INF, 0.0, d), zc.dtype)
+
+
+def _float(xp, mask, dtype):
+    """A boolean mask as 0/1 in `dtype` (``x * mask`` is not portable; ``x * 1.0`` is exact)."""
+    return astype(xp, mask, dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -97,50 +128,81 @@ def ce_labels(
 
     times dz'/dz for a softcap; ignored rows get 0. Returns (main, lse) as float64 (N,).
     """
+    main, lse, g = ce_labels_xp(
+        np, z, y, w, ignore_index, eps, softcap, z_loss, scale_main, scale_z,
+        need_grad=grad_out is not None, name=name,
+    )
+    if grad_out is not None:
+        np.copyto(grad_out, g, casting="same_kind")
+    return main, lse
+
+
+def ce_labels_xp(
+    xp,
+    z,
+    y,
+    w,
+    ignore_index: int,
+    eps: float,
+    softcap: float | None,
+    z_loss: float,
+    scale_main: float,
+    scale_z: float,
+    need_grad: bool = False,
+    name: str = "logits",
+):
+    """:func:`ce_labels` in namespace `xp`: returns (main, lse, gradient or None)."""
     n, c = z.shape
-    rows = np.arange(n)
     valid = y != ignore_index
-    yv = np.where(valid, y, 0)
-    zc = _softcap(z, softcap)
-    e, s, lse = _row_lse(zc, valid, name)
-    lse = np.where(valid, lse, 0.0).astype(zc.dtype, copy=False)  # ignored rows may be all -inf
-    z_y = zc[rows, yv]
-    masked_target = valid & np.isneginf(z_y)
-    if masked_target.any():
-        raise_bad_row(name, int(np.argmax(masked_target)), "-inf at the target class")
-    w_y = np.ones(n, zc.dtype) if w is None else w[yv]
-    w_y = np.where(valid, w_y, 0.0).astype(zc.dtype, copy=False)
+    yv = xp.where(valid, y, 0)
+    zc = _softcap(xp, z, softcap)
+    e, s, lse = _row_lse(xp, zc, valid, name)
+    lse = astype(xp, xp.where(valid, lse, 0.0), zc.dtype)  # ignored rows may be all -inf
+    z_y = xp.take_along_axis(zc, yv[:, None], axis=1)[:, 0]
+    masked_target = valid & (z_y == -_INF)
+    if any_true(xp, masked_target):
+        raise_bad_row(name, first_true(xp, masked_target), "-inf at the target class")
+    w_y = ones_like_shape(xp, (n,), zc.dtype, zc) if w is None else xp.take(w, yv)
+    w_y = astype(xp, xp.where(valid, w_y, 0.0), zc.dtype)
+    fvalid = _float(xp, valid, zc.dtype)
     # -log p_y = lse - z'_y
-    main = (1.0 - eps) * w_y * (lse - np.where(valid, z_y, 0.0))
+    main = (1.0 - eps) * w_y * (lse - xp.where(valid, z_y, 0.0))
     masked = None
     if eps > 0.0:
-        masked = np.isneginf(zc)
-        wc = np.ones(c, zc.dtype) if w is None else w
+        masked = zc == -_INF
+        wc = ones_like_shape(xp, (c,), zc.dtype, zc) if w is None else w
         # sum_{c unmasked} w_c (lse - z'_c): masked classes take no smoothing mass
-        terms = np.where(masked, 0.0, (lse[:, None] - zc) * wc)
-        main = main + (eps / c) * np.sum(terms, axis=1) * valid
-    main = np.where(valid, main, 0.0).astype(np.float64)
-    lse_out = np.where(valid, lse, 0.0).astype(np.float64)
+        terms = xp.where(masked, 0.0, (lse[:, None] - zc) * wc)
+        with np.errstate(over="ignore"):
+            smooth = (eps / c) * xp.sum(terms, axis=1)
+        if not bool(xp.all(xp.isfinite(smooth))):
+            # C terms near the dtype's max overflow their sum; scaled first, they do not
+            smooth = xp.where(xp.isfinite(smooth), smooth, xp.sum(terms * (eps / c), axis=1))
+        main = main + smooth * fvalid
+    main = astype(xp, xp.where(valid, main, 0.0), acc_dtype(xp, z))
+    lse_out = astype(xp, xp.where(valid, lse, 0.0), acc_dtype(xp, z))
+    if not need_grad:
+        return main, lse_out, None
 
-    if grad_out is not None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p = e / s[:, None]
-        coef = (1.0 - eps) * w_y * scale_main + 2.0 * z_loss * scale_z * np.where(valid, lse, 0.0)
-        if eps > 0.0:
-            wc = np.ones(c, zc.dtype) if w is None else w
-            w_unmasked = np.where(masked, 0.0, wc)
-            W = np.sum(w_unmasked, axis=1)
-            coef = coef + (eps / c) * scale_main * W * valid
-        g = p * coef[:, None]
-        g[rows, yv] -= (1.0 - eps) * w_y * scale_main
-        if eps > 0.0:
-            g -= (eps / c) * scale_main * w_unmasked * valid[:, None]
-        d = _capped_derivative(zc, softcap)
-        if d is not None:
-            g *= d
-        g[~valid] = 0.0
-        np.copyto(grad_out, g, casting="same_kind")
-    return main, lse_out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = e / s[:, None]
+    coef = (1.0 - eps) * w_y * scale_main + 2.0 * z_loss * scale_z * xp.where(valid, lse, 0.0)
+    if eps > 0.0:
+        wc = ones_like_shape(xp, (c,), zc.dtype, zc) if w is None else w
+        w_unmasked = xp.where(masked, 0.0, wc)
+        W = xp.sum(w_unmasked, axis=1)
+        coef = coef + (eps / c) * scale_main * W * fvalid
+    g = p * coef[:, None]
+    # minus (1 - eps) w_y at the target class: subtracting 0 elsewhere leaves g exact
+    onehot = arange_like(xp, c, zc)[None, :] == yv[:, None]
+    g = g - xp.where(onehot, ((1.0 - eps) * w_y * scale_main)[:, None], 0.0)
+    if eps > 0.0:
+        g = g - (eps / c) * scale_main * w_unmasked * fvalid[:, None]
+    d = _capped_derivative(xp, zc, softcap)
+    if d is not None:
+        g = g * d
+    g = xp.where(valid[:, None], g, 0.0)
+    return main, lse_out, g
 
 
 # ---------------------------------------------------------------------------
@@ -171,29 +233,53 @@ def ce_probs(
     A target putting mass on a masked class (t_ic > 0 where z_ic = -inf) is an error:
     its loss is infinite. Returns (main, lse) as float64 (N,).
     """
+    main, lse, g = ce_probs_xp(
+        np, z, t, w, eps, softcap, z_loss, scale_main, scale_z,
+        need_grad=grad_out is not None, name=name,
+    )
+    if grad_out is not None:
+        np.copyto(grad_out, g, casting="same_kind")
+    return main, lse
+
+
+def ce_probs_xp(
+    xp,
+    z,
+    t,
+    w,
+    eps: float,
+    softcap: float | None,
+    z_loss: float,
+    scale_main: float,
+    scale_z: float,
+    need_grad: bool = False,
+    name: str = "logits",
+):
+    """:func:`ce_probs` in namespace `xp`: returns (main, lse, gradient or None)."""
     n, c = z.shape
-    zc = _softcap(z, softcap)
-    e, s, lse = _row_lse(zc, None, name)
-    masked = np.isneginf(zc)
-    if masked.any():
-        bad = (masked & (t > 0)).any(axis=1)
-        if bad.any():
-            raise_bad_row(name, int(np.argmax(bad)), "-inf at a class with positive target")
+    zc = _softcap(xp, z, softcap)
+    e, s, lse = _row_lse(xp, zc, None, name)
+    masked = zc == -_INF
+    if any_true(xp, masked):
+        bad = xp.any(masked & (t > 0), axis=1)
+        if any_true(xp, bad):
+            raise_bad_row(name, first_true(xp, bad), "-inf at a class with positive target")
     tt = t * (1.0 - eps) + eps / c if eps > 0.0 else t
     wt = tt if w is None else tt * w
-    wt = np.where(masked, 0.0, wt).astype(zc.dtype, copy=False)
+    wt = astype(xp, xp.where(masked, 0.0, wt), zc.dtype)
     # -sum_c w_c t'_c log p_c = sum_c w_c t'_c (lse - z'_c)
-    diff = np.where(masked, 0.0, lse[:, None] - zc)
-    main = np.sum(wt * diff, axis=1).astype(np.float64)
-    if grad_out is not None:
-        T = np.sum(wt, axis=1)
-        p = e / s[:, None]
-        g = p * (T * scale_main + 2.0 * z_loss * scale_z * lse)[:, None] - scale_main * wt
-        d = _capped_derivative(zc, softcap)
-        if d is not None:
-            g *= d
-        np.copyto(grad_out, g, casting="same_kind")
-    return main, lse.astype(np.float64)
+    diff = xp.where(masked, 0.0, lse[:, None] - zc)
+    main = astype(xp, xp.sum(wt * diff, axis=1), acc_dtype(xp, z))
+    lse_out = astype(xp, lse, acc_dtype(xp, z))
+    if not need_grad:
+        return main, lse_out, None
+    T = xp.sum(wt, axis=1)
+    p = e / s[:, None]
+    g = p * (T * scale_main + 2.0 * z_loss * scale_z * lse)[:, None] - scale_main * wt
+    d = _capped_derivative(xp, zc, softcap)
+    if d is not None:
+        g = g * d
+    return main, lse_out, g
 
 
 # ---------------------------------------------------------------------------
@@ -201,14 +287,14 @@ def ce_probs(
 # ---------------------------------------------------------------------------
 
 
-def _softplus(x: np.ndarray) -> np.ndarray:
+def _softplus(xp, x):
     # softplus(x) = max(x, 0) + log1p(e^-|x|)
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+def _sigmoid(xp, x):
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0, e) / (1.0 + e)
 
 
 def bce_logits(
@@ -233,21 +319,32 @@ def bce_logits(
 
     The gradient of ``scale * sum(l)`` is written to ``grad_out``. Returns l (float64, x's shape).
     """
+    loss, g = bce_logits_xp(np, x, y, w, pw, eps, scale, need_grad=grad_out is not None, name=name)
+    if grad_out is not None:
+        np.copyto(grad_out, g, casting="same_kind")
+    return loss
+
+
+def bce_logits_xp(
+    xp, x, y, w, pw, eps: float, scale: float, need_grad: bool = False, name: str = "logits"
+):
+    """:func:`bce_logits` in namespace `xp`: returns (loss, gradient or None), both x's shape."""
     yy = y * (1.0 - eps) + 0.5 * eps if eps > 0.0 else y
     with np.errstate(invalid="ignore", over="ignore"):
         pos = yy if pw is None else pw * yy
-        loss = pos * _softplus(-x) + (1.0 - yy) * _softplus(x)
+        loss = pos * _softplus(xp, -x) + (1.0 - yy) * _softplus(xp, x)
         if w is not None:
             loss = loss * w
-    bad = ~np.isfinite(loss)
-    if bad.any():
-        where = np.unravel_index(int(np.argmax(bad)), bad.shape)
-        where = tuple(int(i) for i in where)
+    bad = ~xp.isfinite(loss)
+    if any_true(xp, bad):
+        where = first_index(xp, bad)
+        where = where if isinstance(where, tuple) else (where,)
         raise ValueError(f"`{name}` must be finite; got {fmt_value(x[where])} at index {where}")
-    if grad_out is not None:
-        g = (1.0 - yy) * _sigmoid(x) - pos * _sigmoid(-x)
-        if w is not None:
-            g = g * w
-        g = g * scale
-        np.copyto(grad_out, np.broadcast_to(g, grad_out.shape), casting="same_kind")
-    return np.asarray(loss, dtype=np.float64)
+    loss = astype(xp, loss, acc_dtype(xp, x))
+    if not need_grad:
+        return loss, None
+    g = (1.0 - yy) * _sigmoid(xp, x) - pos * _sigmoid(xp, -x)
+    if w is not None:
+        g = g * w
+    g = g * scale
+    return loss, xp.broadcast_to(g, x.shape)
