@@ -1,0 +1,605 @@
+"""The numba kernels against the portable path (the reference semantics), float64
+references, PyTorch, and their own approximations (exp, log1p, tanh) over float32.
+
+Every test that runs a numba kernel shares one xdist worker (``--dist loadgroup``) so
+the kernels compile once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import logloss as ll
+from logloss import _kernels as K
+from logloss._kernels import _portable as P
+
+pytestmark = pytest.mark.xdist_group("numba")
+
+F32, F64 = np.float32, np.float64
+DTYPES = (F32, F64)
+
+
+def torch_or_skip():
+    if os.environ.get("LOGLOSS_REQUIRE_TORCH") == "1":
+        import torch
+    else:
+        torch = pytest.importorskip("torch")
+    return torch
+
+
+@pytest.fixture(autouse=True)
+def _numba_enabled(monkeypatch):
+    monkeypatch.delenv("LOGLOSS_DISABLE_NUMBA", raising=False)
+
+
+def close(a, b, dtype, factor=64.0, floor=1.0):
+    """|a - b| <= factor eps (|b| + floor), elementwise (arrays as float64)."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    assert a.shape == b.shape
+    tol = factor * np.finfo(dtype).eps * (np.abs(b) + floor)
+    err = np.abs(a - b)
+    assert np.all(err <= tol), f"max error {np.max(err - tol + tol)} at {np.argmax(err - tol)}"
+
+
+def logits(rng, n, c, dtype, scale=3.0, masked=True):
+    z = (rng.standard_normal((n, c)) * scale).astype(dtype)
+    if masked and c > 3:
+        z[1, 1:3] = -np.inf  # masked classes in a counted row
+        z[2, :] = -np.inf  # an all-masked row: ignored below (label = ignore_index)
+    return z
+
+
+def labels(rng, n, c, ignore=-100):
+    y = rng.integers(0, c, n)
+    y[0] = ignore
+    if c > 3:
+        y[1] = 0  # unmasked target in the row with masked classes
+        y[2] = ignore
+    return y
+
+
+# ---------------------------------------------------------------------------
+# the elementary approximations
+# ---------------------------------------------------------------------------
+
+
+def _float32_sweep(stride=97):
+    """Every `stride`-th float32 bit pattern (all signs and exponents), plus specials."""
+    bits = np.arange(0, 2**32, stride, dtype=np.uint64).astype(np.uint32)
+    x = bits.view(F32)
+    extra = np.array(
+        [
+            0.0,
+            -0.0,
+            np.inf,
+            -np.inf,
+            np.nan,
+            88.72,
+            88.73,
+            -87.34,
+            -103.97,
+            -104.0,
+            -150.0,
+            1e-30,
+            -1e-30,
+        ],
+        F32,
+    )
+    return np.concatenate([x, extra])
+
+
+def test_exp_float32_whole_range_within_two_ulp():
+    from logloss._kernels._numba_math import exp_array
+
+    x = _float32_sweep()
+    out = np.empty_like(x)
+    exp_array(x, out)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        ref = np.exp(x.astype(F64))
+        r32 = ref.astype(F32)
+    assert np.array_equal(np.isnan(out), np.isnan(x))
+    assert np.array_equal(np.isposinf(out), np.isposinf(r32))
+    normal = np.isfinite(r32) & (r32 >= np.finfo(F32).tiny)
+    ulp = np.abs(out[normal] - ref[normal]) / np.spacing(r32[normal]).astype(F64)
+    assert ulp.max() <= 1.5  # measured 1.33 over all 2^32 floats
+    rel = np.abs(out[normal] / ref[normal] - 1.0)
+    assert rel.max() <= 1.25e-7
+    sub = np.isfinite(r32) & (r32 < np.finfo(F32).tiny)  # subnormal results: 1 unit of 2^-149
+    assert np.max(np.abs(out[sub] - ref[sub])) <= 2.0**-149
+
+
+def test_exp_nonpos_float32_and_float64():
+    from logloss._kernels._numba_math import exp_nonpos_array
+
+    x = _float32_sweep()
+    x = x[~(x > 0)]  # the kernels' domain: x <= 0, -inf and NaN
+    out = np.empty_like(x)
+    exp_nonpos_array(x, out)
+    with np.errstate(all="ignore"):  # casting signalling NaNs warns
+        ref = np.exp(x.astype(F64))
+        r32 = ref.astype(F32)
+    normal = r32 >= np.finfo(F32).tiny
+    ulp = np.abs(out[normal] - ref[normal]) / np.spacing(r32[normal]).astype(F64)
+    assert ulp.max() <= 1.5
+    assert np.all(out[~normal & ~np.isnan(x)] <= np.finfo(F32).tiny)  # flushed: < 1.2e-38
+    assert out[np.isneginf(x)].tolist() == [0.0]
+    assert np.isnan(out[np.isnan(x)]).all()
+
+    xd = np.concatenate([-np.geomspace(1e-300, 745.0, 200_001), [0.0, -np.inf, np.nan]])
+    od = np.empty_like(xd)
+    exp_nonpos_array(xd, od)
+    with np.errstate(under="ignore"):
+        rd = np.exp(xd)
+    ok = rd >= np.finfo(F64).tiny
+    assert (np.abs(od[ok] - rd[ok]) / np.spacing(rd[ok])).max() <= 2.0
+    assert od[-2] == 0.0 and np.isnan(od[-1])
+
+
+def test_log1p_and_softcap_approximations():
+    from logloss._kernels._numba_math import log1p_unit_array, softcap_array
+
+    u = np.concatenate([[0.0], np.geomspace(1e-38, 1.0, 100_001)])
+    for dt in DTYPES:
+        uu = u.astype(dt)
+        out = np.empty_like(uu)
+        log1p_unit_array(uu, out)
+        ref = np.log1p(uu.astype(F64))
+        nz = ref > 0
+        ulp = np.abs(out[nz] - ref[nz]) / np.spacing(ref[nz].astype(dt)).astype(F64)
+        assert ulp.max() <= 2.0, dt
+    z = np.concatenate([np.linspace(-200, 200, 40_001), [1e-30, -1e-8, np.inf, -np.inf]])
+    for dt in DTYPES:
+        zz = z.astype(dt)
+        out = np.empty_like(zz)
+        softcap_array(zz, dt(30.0), out)
+        ref = np.where(np.isneginf(zz), -np.inf, 30.0 * np.tanh(zz.astype(F64) / 30.0))
+        fin = np.isfinite(ref)
+        err = np.abs(out[fin] - ref[fin]) / np.spacing(np.abs(ref[fin]).astype(dt))
+        assert err.max() <= 3.0, dt
+        assert np.isneginf(out[-1]) and out[-2] == dt(30.0)
+
+
+def test_row_loops_vectorise():
+    """The row passes compile to packed SIMD instructions (re-jitted: cached code has no asm)."""
+    from numba import njit
+
+    from logloss._kernels import _numba_ce
+
+    x = np.linspace(-3, 3, 1000, dtype=F32)
+    g = np.empty_like(x)
+    for fn, args, needle in (
+        (_numba_ce._max, (x, F32(0.0)), ("maxps",)),
+        (_numba_ce._sumexp_store, (x, g, F32(3.0)), ("fmadd", "mulps")),  # exp's polynomial
+        (_numba_ce._scale, (g, F32(0.5)), ("mulps",)),
+    ):
+        jitted = njit(fastmath={"contract", "reassoc"}, error_model="numpy")(fn.py_func)
+        jitted(*args)
+        asm = next(iter(jitted.inspect_asm().values()))
+        # a packed single-precision instruction ("...ps"), not a scalar one ("...ss")
+        packed = [ln for ln in asm.splitlines() if any(k in ln for k in needle) and "ps\t" in ln]
+        assert packed, fn.__name__
+
+
+# ---------------------------------------------------------------------------
+# numba against the portable path: every option
+# ---------------------------------------------------------------------------
+
+
+def _ce_labels_both(z, y, w, eps, cap, zl, sm, sz):
+    """Run ce_labels portable, numba (value only, separate gradient, in place)."""
+    g_ref = np.empty_like(z)
+    ref = P.ce_labels(z, y, w, -100, eps, cap, zl, sm, sz, g_ref)
+    got_val = K.ce_labels(z, y, w, -100, eps, cap, zl, sm, sz)
+    assert K.last_path() == "numba"
+    g_sep = np.empty_like(z)
+    got_sep = K.ce_labels(z, y, w, -100, eps, cap, zl, sm, sz, g_sep)
+    zz = z.copy()
+    got_inp = K.ce_labels(zz, y, w, -100, eps, cap, zl, sm, sz, zz)
+    return ref, g_ref, got_val, got_sep, g_sep, got_inp, zz
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("c", [1, 5, 300])
+def test_ce_labels_matches_portable_every_option(dtype, c):
+    rng = np.random.default_rng(c)
+    n = 23
+    z = logits(rng, n, c, dtype)
+    y = labels(rng, n, c)
+    w = rng.uniform(0.2, 3.0, c).astype(dtype)
+    combos = itertools.product(
+        (None, w), (0.0, 0.15), (None, 4.0), (0.0, 1e-3), ((1.0, 1.0), (0.25, 0.5), (0.0, 2.0))
+    )
+    for ww, eps, cap, zl, (sm, sz) in combos:
+        ref, g_ref, val, sep, g_sep, inp, g_inp = _ce_labels_both(z, y, ww, eps, cap, zl, sm, sz)
+        for got in (val, sep, inp):
+            close(got[0], ref[0], dtype)  # per-row loss
+            close(got[1], ref[1], dtype)  # per-row lse
+        # gradients: p coef - target terms, judged on the size of those terms
+        wmax = 1.0 if ww is None else float(ww.max())
+        gscale = np.abs(g_ref).max(axis=1) + 2 * sm * wmax + 2 * zl * sz * np.abs(ref[1])
+        gscale = gscale[:, None]
+        for g in (g_sep, g_inp):
+            assert np.all(np.abs(g - g_ref) <= 64 * np.finfo(dtype).eps * gscale)
+        assert np.all(g_sep[np.isneginf(z)] == 0.0)  # masked classes: zero gradient
+        assert np.all(g_sep[y == -100] == 0.0)  # ignored rows: zero gradient
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("c", [1, 6, 300])
+def test_ce_probs_matches_portable_every_option(dtype, c):
+    rng = np.random.default_rng(10 + c)
+    n = 17
+    z = logits(rng, n, c, dtype)
+    z[2, 0] = 1.0  # ce_probs counts every row: no all-masked row
+    t = rng.dirichlet(np.ones(c), n).astype(dtype)
+    if c > 3:
+        t[1, 1:3] = 0.0  # no mass on the masked classes
+        t[2] = 0.0
+        t[2, 0] = 1.0  # row 2: only class 0 unmasked
+    w = rng.uniform(0.2, 3.0, c).astype(dtype)
+    combos = itertools.product((None, w), (0.0, 0.2), (None, 4.0), (0.0, 1e-3), (1.0, 0.1))
+    for ww, eps, cap, zl, sc in combos:
+        g_ref = np.empty_like(z)
+        ref = P.ce_probs(z, t, ww, eps, cap, zl, sc, 2 * sc, g_ref)
+        val = K.ce_probs(z, t, ww, eps, cap, zl, sc, 2 * sc)
+        assert K.last_path() == "numba"
+        g_sep = np.empty_like(z)
+        sep = K.ce_probs(z, t, ww, eps, cap, zl, sc, 2 * sc, g_sep)
+        zz = z.copy()
+        inp = K.ce_probs(zz, t, ww, eps, cap, zl, sc, 2 * sc, zz)
+        for got in (val, sep, inp):
+            close(got[0], ref[0], dtype)
+            close(got[1], ref[1], dtype)
+        wmax = 1.0 if ww is None else float(ww.max())
+        gscale = np.abs(g_ref).max(axis=1) + 2 * sc * wmax + 4 * zl * sc * np.abs(ref[1])
+        gscale = gscale[:, None]
+        for g in (g_sep, zz):
+            assert np.all(np.abs(g - g_ref) <= 64 * np.finfo(dtype).eps * gscale)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1000,), (37, 29), (3, 4, 5), ()])
+def test_bce_logits_matches_portable_every_option(dtype, shape):
+    rng = np.random.default_rng(len(shape))
+    x = np.asarray(rng.standard_normal(shape) * 6, dtype)
+    x.flat[0] = 60.0
+    if x.size > 1:
+        x.flat[-1] = -90.0
+    t = np.asarray(rng.uniform(0, 1, shape), dtype)
+    last = shape[-1:] if shape else ()
+    weights = (
+        None,
+        rng.uniform(0.1, 2, shape).astype(dtype),
+        rng.uniform(0.1, 2, last).astype(dtype),
+        np.array(2.5, dtype),
+    )
+    pos = (None, rng.uniform(0.1, 3, last).astype(dtype))
+    for w, pw, eps, scale in itertools.product(weights, pos, (0.0, 0.2), (1.0, 0.01)):
+        g_ref = np.empty_like(x)
+        ref = P.bce_logits(x, t, w, pw, eps, scale, g_ref)
+        val = K.bce_logits(x, t, w, pw, eps, scale)
+        assert K.last_path() == "numba"
+        g = np.empty_like(x)
+        sep = K.bce_logits(x, t, w, pw, eps, scale, g)
+        xx = x.copy()
+        inp = K.bce_logits(xx, t, w, pw, eps, scale, xx)
+        for got in (val, sep, inp):
+            assert got.dtype == F64 and got.shape == x.shape
+            close(got, ref, dtype, floor=1e-30)
+        # the gradient is a difference of two terms: judge it on their magnitude
+        yy = t * (1 - eps) + eps / 2
+        mag = np.abs(scale * (1 if w is None else w) * ((1 - yy) + (1 if pw is None else pw) * yy))
+        for gg in (g, xx):
+            assert np.all(np.abs(gg - g_ref) <= 16 * np.finfo(dtype).eps * mag)
+
+
+def test_bce_long_weight_periods_and_general_broadcasts():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 3, 7)).astype(F32)
+    t = rng.uniform(size=x.shape).astype(F32)
+    cases = [
+        (rng.uniform(0.1, 2, (40, 1, 1)).astype(F32), None),  # leading axis: materialised
+        (rng.uniform(0.1, 2, (3, 7)).astype(F32), rng.uniform(0.1, 2, (7,)).astype(F32)),
+        (rng.uniform(0.1, 2, (1, 3, 1)).astype(F32), rng.uniform(0.1, 2, (1, 1, 7)).astype(F32)),
+    ]
+    for w, pw in cases:
+        g_ref, g = np.empty_like(x), np.empty_like(x)
+        ref = P.bce_logits(x, t, w, pw, 0.1, 0.5, g_ref)
+        got = K.bce_logits(x, t, w, pw, 0.1, 0.5, g)
+        assert K.last_path() == "numba"
+        close(got, ref, F32)
+        assert np.allclose(g, g_ref, rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------
+# errors: the portable path's messages, from the kernels' own statistics
+# ---------------------------------------------------------------------------
+
+
+def _errors(fn, *args):
+    msgs = []
+    for impl in (K, P):
+        with pytest.raises(ValueError) as info:
+            getattr(impl, fn)(*args)
+        msgs.append(str(info.value))
+    assert msgs[0] == msgs[1]
+    return msgs[0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_errors_match_portable(dtype):
+    z = np.zeros((4, 5), dtype)
+    y = np.array([0, 1, 2, 3])
+    args = (None, -100, 0.1, None, 0.0, 1.0, 1.0)
+    for bad, row in ((np.nan, 2), (np.inf, 1)):
+        zz = z.copy()
+        zz[row, 3] = bad
+        zz[3, :] = -np.inf  # an all -inf row after: the NaN/+inf error comes first
+        msg = _errors("ce_labels", zz, y, *args)
+        assert msg == f"`logits` must not contain NaN or +inf; found in row {row}"
+        _errors("ce_probs", zz, np.full_like(zz, 0.2), None, 0.0, None, 0.0, 1.0, 1.0)
+    zz = z.copy()
+    zz[2, :] = -np.inf
+    assert "all -inf" in _errors("ce_labels", zz, y, *args)
+    yi = y.copy()
+    yi[2] = -100  # the same row ignored: fine, zero loss and gradient
+    g = np.ones_like(zz)
+    main, lse = K.ce_labels(zz, yi, *args, g)
+    assert main[2] == 0.0 and lse[2] == 0.0 and np.all(g[2] == 0.0)
+    zz = z.copy()
+    zz[1, 1] = -np.inf
+    assert "-inf at the target class" in _errors("ce_labels", zz, y, *args)
+    t = np.full_like(zz, 0.2)
+    assert "positive target" in _errors("ce_probs", zz, t, None, 0.0, None, 0.0, 1.0, 1.0)
+    t[1, 1] = 0.0
+    t[1, 0] = 0.4
+    K.ce_probs(zz, t, None, 0.0, None, 0.0, 1.0, 1.0)  # mass elsewhere: fine
+    x = np.zeros((3, 4), dtype)
+    for bad in (np.nan, np.inf, -np.inf):
+        xx = x.copy()
+        xx[1, 2] = bad
+        msg = _errors("bce_logits", xx, np.zeros_like(xx), None, None, 0.0, 1.0)
+        assert "index (1, 2)" in msg
+        xi = xx.copy()  # in place: the message still shows the bad value
+        with pytest.raises(ValueError, match="index \\(1, 2\\)") as info:
+            K.bce_logits(xi, np.zeros_like(xi), None, None, 0.0, 1.0, xi)
+        assert str(info.value) == msg
+
+
+# ---------------------------------------------------------------------------
+# dispatch
+# ---------------------------------------------------------------------------
+
+
+def test_dispatch_paths(monkeypatch):
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((8, 6)).astype(F32)
+    y = rng.integers(0, 6, 8)
+    args = (y, None, -100, 0.0, None, 0.0, 1.0, 1.0)
+    ref = P.ce_labels(z, *args)
+
+    def run(zz, grad_out=None, expect="numba"):
+        assert K.which_path(zz, grad_out) == expect
+        got = K.ce_labels(zz, *args, grad_out)
+        assert K.last_path() == expect
+        close(got[0], ref[0], F32)
+
+    run(z)
+    run(np.asfortranarray(z), expect="portable")  # not C-contiguous
+    wide = np.zeros((8, 12), F32)
+    wide[:, ::2] = z
+    run(wide[:, ::2], expect="portable")  # strided view
+    ro = z.copy()
+    ro.flags.writeable = False
+    run(ro)  # read-only logits are only read: numba
+    run(z, np.empty((8, 6), F64), expect="portable")  # gradient of another dtype
+    run(z, np.empty((8, 6), F32)[:, ::1])
+    buf = np.empty((9, 6), F32)
+    zc = buf[:8]
+    zc[...] = z
+    run(zc, buf[1:], expect="portable")  # partial overlap with the logits
+    gro = np.empty_like(z)
+    gro.flags.writeable = False
+    assert K.which_path(z, gro) == "portable"  # (callers never pass one: check_out refuses)
+    assert K.which_path(z.astype(np.float16)) == "portable"
+    monkeypatch.setenv("LOGLOSS_DISABLE_NUMBA", "1")
+    run(z, expect="portable")
+    x = np.zeros(10, F32)
+    K.bce_logits(x, x, None, None, 0.0, 1.0)
+    assert K.last_path() == "portable"
+
+
+def test_public_api_float16_and_axis_take_the_right_path():
+    rng = np.random.default_rng(6)
+    z = rng.standard_normal((5, 7)).astype(np.float16)
+    y = rng.integers(0, 7, 5)
+    v16 = ll.cross_entropy(z, y)  # float16 is computed in float32: the kernels' float32
+    assert K.last_path() == "numba"
+    assert v16.dtype == np.float16
+    v32 = ll.cross_entropy(z.astype(F32), y)
+    assert abs(float(v16) - float(v32)) <= 1e-3 * abs(float(v32))
+
+
+def test_import_is_light_and_numba_lazy():
+    code = textwrap.dedent(
+        """
+        import sys, time
+        t = time.perf_counter()
+        import logloss
+        dt = time.perf_counter() - t
+        assert "numba" not in sys.modules, "numba imported by import logloss"
+        import numpy as np
+        logloss.cross_entropy(np.zeros((2, 3), np.float32), np.array([0, 1]))
+        assert "numba" in sys.modules
+        print(dt)
+        """
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+
+
+def test_results_do_not_depend_on_thread_count(tmp_path):
+    code = textwrap.dedent(
+        """
+        import numpy as np, hashlib
+        from logloss import _kernels as K
+        rng = np.random.default_rng(0)
+        z = rng.standard_normal((301, 517)).astype(np.float32)
+        y = rng.integers(0, 517, 301)
+        g = np.empty_like(z)
+        m, l = K.ce_labels(z, y, None, -100, 0.1, None, 1e-3, 0.5, 0.5, g)
+        x = rng.standard_normal(100_003).astype(np.float32)
+        gb = np.empty_like(x)
+        b = K.bce_logits(x, (x > 0).astype(np.float32), None, None, 0.0, 1.0, gb)
+        assert K.last_path() == "numba"
+        h = hashlib.sha256()
+        for a in (m, l, g, b, gb):
+            h.update(a.tobytes())
+        print(h.hexdigest())
+        """
+    )
+    digests = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, NUMBA_NUM_THREADS=threads)
+        env.pop("LOGLOSS_DISABLE_NUMBA", None)
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert res.returncode == 0, res.stderr
+        digests.append(res.stdout.strip())
+    assert digests[0] == digests[1]
+
+
+# ---------------------------------------------------------------------------
+# public API: out= semantics and PyTorch
+# ---------------------------------------------------------------------------
+
+
+def test_out_semantics():
+    rng = np.random.default_rng(7)
+    z = rng.standard_normal((6, 9)).astype(F32)
+    y = rng.integers(0, 9, 6)
+    keep = z.copy()
+    vg = ll.value_and_grad(ll.cross_entropy)
+    v, g = vg(z, y, label_smoothing=0.1)
+    assert np.array_equal(z, keep)  # not overwritten unless asked
+    v2, g2 = vg(z, y, label_smoothing=0.1, out=z)
+    assert g2 is z and K.last_path() == "numba"
+    assert v2 == v and np.array_equal(z, g)
+    for bad in (np.empty((6, 8), F32), np.empty((6, 9), F64)):
+        with pytest.raises(ValueError, match="`out`"):
+            vg(keep, y, out=bad)
+
+
+def test_cross_entropy_against_torch():
+    torch = torch_or_skip()
+    F = torch.nn.functional
+    rng = np.random.default_rng(8)
+    n, c = 31, 11
+    for dt in DTYPES:
+        z = (rng.standard_normal((n, c)) * 4).astype(dt)
+        y = rng.integers(0, c, n)
+        y[3] = -100
+        w = rng.uniform(0.5, 2, c).astype(dt)
+        for ww, eps in itertools.product((None, w), (0.0, 0.1)):
+            zt = torch.tensor(z, requires_grad=True)
+            ref = F.cross_entropy(
+                zt,
+                torch.tensor(y),
+                weight=None if ww is None else torch.tensor(ww),
+                label_smoothing=eps,
+            )
+            ref.backward()
+            zz = z.copy()
+            v, g = ll.value_and_grad(ll.cross_entropy)(
+                zz, y, weight=ww, label_smoothing=eps, out=zz
+            )
+            assert K.last_path() == "numba"
+            close(v, ref.item(), dt)
+            assert np.allclose(g, zt.grad.numpy(), rtol=0, atol=32 * np.finfo(dt).eps)
+        t = rng.dirichlet(np.ones(c), n).astype(dt)
+        zt = torch.tensor(z, requires_grad=True)
+        ref = F.cross_entropy(zt, torch.tensor(t), label_smoothing=0.05)
+        ref.backward()
+        v, g = ll.value_and_grad(ll.cross_entropy)(z, t, label_smoothing=0.05)
+        close(v, ref.item(), dt)
+        assert np.allclose(g, zt.grad.numpy(), rtol=0, atol=32 * np.finfo(dt).eps)
+
+
+def test_bce_with_logits_against_torch():
+    torch = torch_or_skip()
+    F = torch.nn.functional
+    rng = np.random.default_rng(9)
+    for dt in DTYPES:
+        x = (rng.standard_normal((50, 4)) * 5).astype(dt)
+        t = rng.uniform(size=x.shape).astype(dt)
+        w = rng.uniform(0.1, 2, x.shape).astype(dt)
+        pw = rng.uniform(0.1, 3, (4,)).astype(dt)
+        xt = torch.tensor(x, requires_grad=True)
+        ref = F.binary_cross_entropy_with_logits(
+            xt, torch.tensor(t), weight=torch.tensor(w), pos_weight=torch.tensor(pw)
+        )
+        ref.backward()
+        v, g = ll.value_and_grad(ll.binary_cross_entropy_with_logits)(x, t, weight=w, pos_weight=pw)
+        assert K.last_path() == "numba"
+        close(v, ref.item(), dt)
+        assert np.allclose(g, xt.grad.numpy(), rtol=0, atol=32 * np.finfo(dt).eps)
+
+
+# ---------------------------------------------------------------------------
+# accuracy against float64 references
+# ---------------------------------------------------------------------------
+
+
+def _ce_reference(z, y):
+    """float64 per-row CE and gradient p - onehot."""
+    z = z.astype(F64)
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    s = e.sum(axis=1, keepdims=True)
+    lse = (m + np.log(s))[:, 0]
+    g = e / s
+    g[np.arange(len(y)), y] -= 1.0
+    return lse - z[np.arange(len(y)), y], g
+
+
+def test_float32_kernel_accuracy_in_eps_units():
+    rng = np.random.default_rng(11)
+    eps32 = np.finfo(F32).eps
+    for scale in (0.01, 1.0, 30.0, 1e4):
+        z = (rng.standard_normal((64, 1000)) * scale).astype(F32)
+        y = rng.integers(0, 1000, 64)
+        g = np.empty_like(z)
+        main, _ = K.ce_labels(z, y, None, -100, 0.0, None, 0.0, 1.0, 0.0, g)
+        ref, gref = _ce_reference(z, y)
+        # the loss lse - z_y: error in units of eps relative to the size of its terms
+        size = np.abs(z).max(axis=1) + np.log(1000) + 1.0
+        assert np.max(np.abs(main - ref) / size) <= 8 * eps32, scale
+        assert np.max(np.abs(g - gref)) <= 8 * eps32, scale
+
+
+def test_one_row_of_200k_classes():
+    rng = np.random.default_rng(12)
+    c = 200_000
+    for dt in DTYPES:
+        z = rng.standard_normal((2, c)).astype(dt)
+        z[1, ::7] = -np.inf
+        y = np.array([123_456, 199_999])
+        w = rng.uniform(0.5, 2, c).astype(dt)
+        g_ref = np.empty_like(z)
+        ref = P.ce_labels(z, y, w, -100, 0.1, None, 1e-4, 0.5, 0.5, g_ref)
+        g = z.copy()
+        got = K.ce_labels(g, y, w, -100, 0.1, None, 1e-4, 0.5, 0.5, g)
+        assert K.last_path() == "numba"
+        close(got[0], ref[0], dt, factor=16)
+        close(got[1], ref[1], dt, factor=16)
+        assert np.max(np.abs(g - g_ref)) <= 16 * np.finfo(dt).eps * np.abs(g_ref).max()
+        main64, _ = _ce_reference(z[:1].astype(F64), y[:1])
+        plain = K.ce_labels(z[:1], y[:1], None, -100, 0.0, None, 0.0, 1.0, 0.0)[0]
+        assert abs(plain[0] - main64[0]) <= 8 * np.finfo(dt).eps * (abs(main64[0]) + 5)
