@@ -452,3 +452,17 @@ def test_zero_total_weight_gives_zero_not_nan():
     z = np.random.default_rng(0).normal(size=(3, 2))
     value, grad = ll.value_and_grad(ll.cross_entropy)(z, np.array([0, 0, 0]), weight=np.array([0.0, 1.0]))
     assert value == 0.0 and not grad.any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_with_logits_out_in_place(dtype):
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 3, (40, 3)).astype(dtype)
+    y = rng.uniform(0, 1, (40, 3))
+    v, g = ll.value_and_grad(ll.binary_cross_entropy_with_logits)(x, y, pos_weight=np.array([1.0, 2.0, 0.5]))
+    x2 = x.copy()
+    v2, g2 = ll.value_and_grad(ll.binary_cross_entropy_with_logits)(
+        x2, y, pos_weight=np.array([1.0, 2.0, 0.5]), out=x2
+    )
+    assert g2 is x2 and v2 == v
+    np.testing.assert_array_equal(g2, g)

@@ -504,6 +504,8 @@ def _finish_elementwise_grad(g: Any, arr: Any, out: np.ndarray | None):
     if out is None:
         with np.errstate(over="ignore"):  # a float16 gradient may round to +-inf
             return g.astype(arr.dtype, copy=False)
+    if g is out:  # already written in place
+        return out
     check_out(out, arr.shape, arr.dtype)
     np.copyto(out, g, casting="same_kind")
     return out
@@ -610,7 +612,13 @@ def _bce_with_logits(
     n = size_of(arr)
     scale = 1.0 / n if reduction == "mean" and n else 1.0
     if xp is np:
-        grad_out = np.empty(arr.shape, cdtype) if need_grad else None
+        grad_out = None
+        if need_grad:
+            if out is not None:
+                check_out(out, arr.shape, arr.dtype)
+            # write straight into `out` (the logits themselves allowed) when the layout permits
+            direct = out is not None and out.dtype == cdtype and out.flags.c_contiguous
+            grad_out = out if direct else np.empty(arr.shape, cdtype)
         loss = _kernels.bce_logits(x, t, w, pw, eps, scale, grad_out)
     else:
         check_no_out(out, arr)
