@@ -131,6 +131,21 @@ def _sumexp_store(x, g, m):
 
 
 @njit(fastmath=_FMR, error_model="numpy", cache=True)
+def _smooth_sum_scaled(x, cap, w, has_w, m, sc):
+    """sum_{c in U} w_c (m sc - z'_c sc), float64: the retry when the unscaled sum overflows
+    (float64 logits near the dtype's max, where only the (eps / C)-scaled sum is finite)."""
+    n = x.shape[0]
+    A = 0.0
+    msc = np.float64(m) * sc
+    for c in range(n):
+        v = fsoftcap(x[c], cap) if cap > 0 else x[c]
+        if v != -np.inf:
+            wc = np.float64(w[c]) if has_w else 1.0
+            A += wc * (msc - np.float64(v) * sc)
+    return A
+
+
+@njit(fastmath=_FMR, error_model="numpy", cache=True)
 def _smooth_sums(x, cap, w, has_w, m):
     """(W, A, k) = (sum_{c in U} w_c, sum_{c in U} w_c (m - z'_c), #masked); W, A float64."""
     n = x.shape[0]
@@ -315,11 +330,18 @@ def _labels_row(x, g, yi, w, has_w, ignore_index, eps, cap, z_loss, sm, sz, writ
     W = 0.0
     A = 0.0
     k = 0  # masked classes, counted when they matter (smoothing)
+    scaled = False
     if eps > 0.0 and valid:
         if capped:
             W, A, k = _smooth_sums(g, like(x, 0.0), w, has_w, m)
         else:
             W, A, k = _smooth_sums(x, cap, w, has_w, m)
+        if A == np.inf:  # every term is >= 0, so only +inf can appear
+            scaled = True
+            if capped:
+                A = _smooth_sum_scaled(g, like(x, 0.0), w, has_w, m, eps / n)
+            else:
+                A = _smooth_sum_scaled(x, cap, w, has_w, m, eps / n)
     # e can stay in g for pass 3 when pass 3 needs nothing else per element
     store = grad_row and cap == 0 and (eps == 0.0 or k == 0)
     if store:
@@ -341,7 +363,7 @@ def _labels_row(x, g, yi, w, has_w, ignore_index, eps, cap, z_loss, sm, sz, writ
     main = (1.0 - eps) * wy * (lse - np.float64(zy))
     if eps > 0.0:
         # (eps / C) sum_{c in U} w_c (lse - z'_c)
-        main += (eps / n) * (W * logs + A)
+        main += (eps / n) * W * logs + A if scaled else (eps / n) * (W * logs + A)
     if write:
         # d/dz'_c = p_c coef - (1 - eps) sm w_y [c = y] - (eps / C) sm w_c [c in U]
         coef = (1.0 - eps) * wy * sm + 2.0 * z_loss * sz * lse + (eps / n) * sm * W
