@@ -1,0 +1,30 @@
+"""scikit-learn estimators trained on cross-entropy.
+
+- :class:`LogisticRegression`: sigmoid for two classes, softmax for three or more;
+  scikit-learn's objective and ``C``.
+- :class:`SoftmaxRegression`: always a softmax, two classes included.
+- :class:`MLPClassifier`: a multi-layer perceptron with a softmax (or sigmoid) output.
+- :class:`TemperatureScaling`: one temperature that calibrates a classifier's logits.
+
+Each is built as objective (:mod:`logloss.objective`) -> solver (:mod:`logloss.solvers`)
+-> fitted arrays, and shows a progress bar with ``verbose=1``; Ctrl-C during ``fit``
+keeps the best parameters so far and warns with :class:`FitInterruptedWarning`.
+"""
+
+from __future__ import annotations
+
+from ..solvers import DivergenceError
+from ._base import FitInterruptedWarning
+from .calibration import TemperatureScaling, expected_calibration_error
+from .linear import LogisticRegression, SoftmaxRegression
+from .mlp import MLPClassifier
+
+__all__ = [
+    "LogisticRegression",
+    "SoftmaxRegression",
+    "MLPClassifier",
+    "TemperatureScaling",
+    "FitInterruptedWarning",
+    "DivergenceError",
+    "expected_calibration_error",
+]

@@ -1,0 +1,247 @@
+"""Temperature scaling: one temperature that calibrates a classifier's logits.
+
+Guo, Pleiss, Sun and Weinberger (2017), "On Calibration of Modern Neural Networks":
+divide every logit by one temperature T > 0 chosen to minimise the cross-entropy on
+held-out data. Predictions (the argmax) are unchanged; confidences are not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ..objective import TemperatureObjective
+from ..solvers import minimize
+from ._base import (
+    LogitClassifierMixin,
+    check_callback,
+    check_int,
+    check_number,
+    encode_labels,
+    fold_weights,
+    kernel_threads,
+    progress,
+    report,
+    validate_X,
+)
+
+
+def expected_calibration_error(
+    y: NDArray, proba: NDArray, *, n_bins: int = 15, sample_weight: NDArray | None = None
+) -> float:
+    """Expected calibration error of the top-label confidence, with equal-width bins.
+
+    .. math::
+
+        \\mathrm{ECE} = \\sum_b \\frac{W_b}{W}
+                       \\lvert \\mathrm{acc}_b - \\mathrm{conf}_b \\rvert
+
+    over bins b of the confidence max_c p_ic in (0, 1], where acc_b and conf_b are the
+    (weighted) accuracy and mean confidence of the rows in bin b and W_b their weight.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Encoded labels (column indices of `proba`).
+    proba : ndarray of shape (n_samples, n_classes)
+        Predicted probabilities.
+    n_bins : int, default=15
+        Number of equal-width confidence bins.
+    sample_weight : ndarray of shape (n_samples,) or None
+
+    Returns
+    -------
+    float
+        ECE in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]])
+    >>> round(expected_calibration_error(np.array([0, 1, 1, 1]), p, n_bins=10), 4)
+    0.35
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(y)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    conf = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y).astype(np.float64)
+    # bin b holds confidences in (b/n, (b+1)/n]
+    bins = np.clip(np.ceil(conf * n_bins).astype(np.int64) - 1, 0, n_bins - 1)
+    total = float(w.sum())
+    acc = np.bincount(bins, weights=w * correct, minlength=n_bins)
+    cnf = np.bincount(bins, weights=w * conf, minlength=n_bins)
+    return float(np.sum(np.abs(acc - cnf)) / total) if total > 0 else 0.0
+
+
+class TemperatureScaling(LogitClassifierMixin, BaseEstimator):
+    """Calibrate logits with one temperature T minimising the cross-entropy on held-out data.
+
+    .. math::
+
+        T^\\star = \\arg\\min_{T > 0} \\frac{1}{S} \\sum_i s_i \\,
+        \\Big[ \\log \\sum_c e^{z_{ic}/T} - z_{i y_i}/T \\Big]
+
+    solved over log T with L-BFGS (the objective is smooth in log T).
+
+    Parameters
+    ----------
+    estimator : fitted classifier or None, default=None
+        With a classifier, `X` is its input and the logits are its ``decision_function``
+        (or ``log(predict_proba)`` when it has none); ``classes_`` are its classes. With
+        None, `X` holds the logits themselves, shape (n, K) (or (n, 1) for one binary
+        logit) and the classes are ``0 .. K-1``. To keep a fitted estimator fitted through
+        ``clone`` (``GridSearchCV``, ``Pipeline``), wrap it in
+        ``sklearn.frozen.FrozenEstimator``.
+    n_bins : int, default=15
+        Bins of the expected calibration error reported before and after.
+    max_iter : int, default=100
+        L-BFGS iterations.
+    tol : float, default=1e-6
+        Gradient tolerance on d loss / d log T.
+    verbose : int, default=0
+        ``>= 1`` shows a progress bar.
+    callback : callable or None, default=None
+        Called after each iteration with a :class:`logloss.solvers.IterationInfo`.
+
+    Attributes
+    ----------
+    temperature_ : float
+        The fitted temperature T (> 1 softens over-confident logits).
+    classes_ : ndarray of shape (n_classes,)
+    ece_before_, ece_after_ : float
+        Expected calibration error on the fitting data at T = 1 and at T.
+    loss_before_, loss_after_ : float
+        Mean cross-entropy at T = 1 and at T.
+    n_iter_ : int
+    loss_curve_ : list of float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logloss import TemperatureScaling
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 3, 2000)
+    >>> logits = 3.0 * (np.eye(3)[y] + rng.normal(size=(2000, 3)))   # over-confident
+    >>> ts = TemperatureScaling().fit(logits, y)
+    >>> bool(ts.temperature_ > 1), bool(ts.ece_after_ < ts.ece_before_)
+    (True, True)
+    """
+
+    def __init__(
+        self, estimator=None, *, n_bins=15, max_iter=100, tol=1e-6, verbose=0, callback=None
+    ):
+        self.estimator = estimator
+        self.n_bins = n_bins
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.callback = callback
+
+    def _raw_logits(self, X: Any, reset: bool) -> NDArray:
+        """Uncalibrated logits (n, K) as float64."""
+        if self.estimator is None:
+            Z = validate_X(self, X, np.float64, reset=reset)
+            if Z.shape[1] == 1:
+                # one binary logit z: softmax([0, z]) = [1 - sigmoid(z), sigmoid(z)]
+                Z = np.column_stack([np.zeros(Z.shape[0]), Z[:, 0]])
+            return Z
+        check_is_fitted(self.estimator)
+        if hasattr(self.estimator, "decision_function"):
+            Z = np.asarray(self.estimator.decision_function(X), dtype=np.float64)
+            if Z.ndim == 1:
+                # a binary decision function is the logit of classes_[1]: softmax([0, z])
+                Z = np.column_stack([np.zeros_like(Z), Z])
+        else:
+            from ..activations import log_softmax
+
+            with np.errstate(divide="ignore"):
+                Z = np.log(np.asarray(self.estimator.predict_proba(X), dtype=np.float64))
+            Z = np.asarray(log_softmax(np.maximum(Z, -1e300)), dtype=np.float64)
+        if reset:
+            self.n_features_in_ = getattr(self.estimator, "n_features_in_", Z.shape[1])
+        return np.ascontiguousarray(Z)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
+        """Fit the temperature on held-out `X` (logits or the estimator's input) and `y`.
+
+        Returns
+        -------
+        self
+        """
+        n_bins = check_int(self.n_bins, "n_bins", low=1)
+        max_iter = check_int(self.max_iter, "max_iter")
+        tol = check_number(self.tol, "tol", low=0.0)
+        verbose = check_int(self.verbose, "verbose", low=0)
+        callback = check_callback(self.callback)
+        if (
+            self.estimator is not None
+            and not hasattr(self.estimator, "predict_proba")
+            and not hasattr(self.estimator, "decision_function")
+        ):
+            raise ValueError(
+                "`estimator` must be a fitted classifier with decision_function or "
+                f"predict_proba; got {type(self.estimator).__name__}"
+            )
+        Z = self._raw_logits(X, reset=True)
+        self._dtype_ = np.dtype(np.float64)
+        if y is None:
+            raise ValueError("TemperatureScaling requires y to be passed, but the target y is None")
+        y_arr = column_or_1d(y, warn=True)
+        if y_arr.shape != (Z.shape[0],):
+            raise ValueError(
+                f"`y` must have shape ({Z.shape[0]},), one label per row; got {y_arr.shape}"
+            )
+        if self.estimator is not None:
+            classes = np.asarray(self.estimator.classes_)
+        else:
+            classes = np.arange(Z.shape[1])
+        if Z.shape[1] != len(classes):
+            raise ValueError(
+                f"the logits have {Z.shape[1]} columns but there are {len(classes)} classes"
+            )
+        from sklearn.utils.multiclass import check_classification_targets
+
+        check_classification_targets(y_arr)
+        y_enc = encode_labels(y_arr, classes)
+        if np.unique(y_enc).size < 2:
+            raise ValueError(
+                "`y` must contain at least 2 classes to fit a temperature; got only one class: "
+                f"{classes[y_enc[0]].tolist()!r}"
+            )
+        sw = fold_weights(sample_weight, None, Z, y_enc, classes)
+        objective = TemperatureObjective(Z, y_enc, sw)
+        self.classes_ = classes
+        with (
+            kernel_threads(Z.size),
+            progress(verbose, max_iter, "TemperatureScaling", callback) as cb,
+        ):
+            result = minimize(
+                objective, np.zeros(1), solver="lbfgs", max_iter=max_iter, tol=tol, callback=cb
+            )
+        self.temperature_ = float(np.exp(result.x[0]))
+        self.n_iter_ = int(result.n_iter)
+        self.loss_curve_ = list(result.loss_curve)
+        self.loss_before_ = float(objective(np.zeros(1))[0])
+        self.loss_after_ = float(objective(result.x)[0])
+        from ..activations import softmax
+
+        self.ece_before_ = expected_calibration_error(
+            y_enc, softmax(Z, axis=1), n_bins=n_bins, sample_weight=sw
+        )
+        self.ece_after_ = expected_calibration_error(
+            y_enc, softmax(Z / self.temperature_, axis=1), n_bins=n_bins, sample_weight=sw
+        )
+        report(result, "TemperatureScaling", "lbfgs", max_iter)
+        return self
+
+    def _validated_logits(self, X: Any) -> NDArray:
+        check_is_fitted(self, "temperature_")
+        return self._raw_logits(X, reset=False) / self.temperature_
+
+    def _logits(self, X: NDArray) -> NDArray:
+        return self._raw_logits(X, reset=False) / self.temperature_

@@ -1,0 +1,451 @@
+"""Linear classifiers trained on cross-entropy: ``LogisticRegression`` and ``SoftmaxRegression``.
+
+Both minimise :class:`logloss.objective.LinearObjective` with one of the solvers of
+:mod:`logloss.solvers`; the objective (and so the meaning of ``C``) is scikit-learn's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+
+from ..objective import LinearObjective
+from ..solvers import SCHEDULES, IterationInfo, minimize
+from ._base import (
+    LogitClassifierMixin,
+    check_bool,
+    check_callback,
+    check_choice,
+    check_dtype,
+    check_int,
+    check_learning_rate,
+    check_number,
+    fold_weights,
+    is_dask_collection,
+    kernel_threads,
+    progress,
+    report,
+    validate_Xy,
+)
+
+PENALTIES = ("l2", "l1", "elasticnet", None)
+LINEAR_SOLVERS = ("lbfgs", "newton", "gd", "sgd", "adam")
+
+
+def split_validation(
+    X: NDArray,
+    y: NDArray,
+    sw: NDArray | None,
+    fraction: float,
+    random_state: Any,
+) -> tuple[NDArray, NDArray, NDArray | None, NDArray, NDArray, NDArray | None]:
+    """A stratified (when possible) train / validation split for early stopping."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(X.shape[0])
+    try:
+        tr, va = train_test_split(idx, test_size=fraction, random_state=random_state, stratify=y)
+    except ValueError:
+        tr, va = train_test_split(idx, test_size=fraction, random_state=random_state)
+    if tr.size == 0 or va.size == 0:
+        raise ValueError(
+            f"`validation_fraction`={fraction} leaves an empty training or validation set "
+            f"for {X.shape[0]} samples"
+        )
+    tr, va = np.sort(tr), np.sort(va)
+    sw_tr = None if sw is None else sw[tr]
+    sw_va = None if sw is None else sw[va]
+    return X[tr], y[tr], sw_tr, X[va], y[va], sw_va
+
+
+# Problems with at least this many entries in X are solved in mixed precision by default.
+_MIXED_MIN_ELEMENTS = 1 << 20
+
+
+def _mixed_precision(objective: LinearObjective, x0: NDArray, max_iter: int, callback, options):
+    """Minimise on a float32 copy of X, then refine in float64 from that point.
+
+    The float32 passes read half the memory; the float64 refinement starts next to the
+    optimum, so it usually ends after one or two evaluations. The result is the float64
+    problem's (its objective, its stopping test), and the iterations of both phases count.
+    """
+    single = LinearObjective(
+        objective.X.astype(np.float32),
+        objective.y,
+        n_classes=objective.n_classes,
+        link=objective.link,
+        sample_weight=None if objective.sw is None else objective.sw * objective.sw_sum,
+        fit_intercept=objective.fit_intercept,
+        alpha=objective.alpha,
+        l1=objective.l1,
+    )
+    first = minimize(single, x0, max_iter=max_iter, callback=callback, **options)
+    del single
+    if first.interrupted or first.n_iter >= max_iter:
+        return first
+    offset = first.n_iter
+
+    def shifted(info: IterationInfo):
+        return callback(replace(info, iteration=info.iteration + offset))
+
+    second = minimize(objective, first.x, max_iter=max_iter - offset, callback=shifted, **options)
+    second.n_iter += offset
+    second.loss_curve = first.loss_curve + second.loss_curve
+    return second
+
+
+class LogisticRegression(LogitClassifierMixin, BaseEstimator):
+    """Logistic regression trained on the penalised mean cross-entropy.
+
+    Binary problems use a sigmoid and one row of coefficients, three or more classes a
+    softmax (multinomial) with one row per class. The objective is scikit-learn's, so the
+    same ``C`` gives the same coefficients:
+
+    .. math::
+
+        \\min_{W, b} \\; \\frac{1}{S} \\Big[ \\sum_i s_i \\, \\ell(W x_i + b, y_i)
+        + \\frac{1}{C} \\Big( \\frac{1 - \\rho}{2} \\lVert W \\rVert_2^2
+        + \\rho \\lVert W \\rVert_1 \\Big) \\Big], \\qquad S = \\sum_i s_i,
+
+    with sample weights :math:`s_i` (times class weights), :math:`\\rho` = 0 for
+    ``"l2"``, 1 for ``"l1"``, ``l1_ratio`` for ``"elasticnet"``, and no penalty for
+    ``None`` (or ``C=np.inf``). The intercept is not penalised.
+
+    Parameters
+    ----------
+    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
+        The penalty on the coefficients. "l1" and "elasticnet" need solver "gd" or
+        "sgd" (proximal steps); "lbfgs", "newton" and "adam" refuse them with a
+        ``ValueError`` (no OWL-QN is attempted).
+    C : float, default=1.0
+        Inverse penalty strength, > 0; ``np.inf`` means no penalty.
+    l1_ratio : float, default=0.5
+        Mixing of the elastic net, in [0, 1] (used only with ``penalty="elasticnet"``).
+    solver : {"lbfgs", "newton", "gd", "sgd", "adam"}, default="lbfgs"
+        "lbfgs": scipy's L-BFGS-B; "newton": scipy's trust-region Newton-CG with exact
+        Hessian-vector products; "gd": full-batch gradient descent (backtracking when
+        ``learning_rate="auto"``); "sgd": mini-batch SGD with Nesterov momentum; "adam".
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalised) intercept.
+    class_weight : dict, "balanced" or None, default=None
+        Per-class weights multiplied into the sample weights.
+    max_iter : int, default=100
+        Iterations (epochs for "sgd" and "adam").
+    tol : float, default=1e-4
+        "lbfgs"/"gd": largest absolute gradient entry; "newton": Euclidean gradient norm;
+        "sgd"/"adam": loss improvement per epoch that counts as progress.
+    learning_rate : float or "auto", default="auto"
+        Step size of "gd", "sgd", "adam" ("auto": backtracking for gd, 0.01 for sgd, 0.001
+        for adam). A fixed step that makes the loss blow up raises a ``ValueError``.
+    batch_size : int or None, default=None
+        Mini-batch size of "sgd" and "adam" (None: min(200, n_samples)).
+    momentum : float, default=0.9
+        Nesterov momentum of "sgd", in [0, 1).
+    lr_schedule : {"constant", "invscaling", "cosine"}, default="constant"
+        Step schedule of "sgd" and "adam" over epochs.
+    early_stopping : bool, default=False
+        "sgd" and "adam" only: hold out ``validation_fraction`` of the data and stop when
+        its loss has not improved by `tol` for `n_iter_no_change` epochs; keeps the
+        parameters with the lowest validation loss.
+    validation_fraction : float, default=0.1
+        Held-out fraction for early stopping, in (0, 1).
+    n_iter_no_change : int, default=10
+        Patience in epochs ("sgd", "adam").
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients when their shape matches.
+    random_state : int, RandomState or None, default=None
+        Shuffling of mini-batches and the validation split.
+    verbose : int, default=0
+        ``>= 1`` shows a progress bar (rich) with the current loss.
+    dtype : {"float32", "float64"} or None, default=None
+        Compute dtype. None keeps float32 input in float32 and gives float64 results
+        otherwise; then, for solvers "lbfgs" and "newton" and an X of at least 2**20
+        entries, the fit runs in mixed precision: on a float32 copy of X first (half the
+        memory traffic per pass; the copy costs half of X's memory), then refined in
+        float64 from that point until the float64 stopping test holds. "float64" forces
+        float64 throughout; "float32" computes and returns float32.
+    callback : callable or None, default=None
+        Called as ``callback(info)`` after each iteration with an
+        :class:`logloss.solvers.IterationInfo`; returning True stops the fit.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) for a binary problem, else (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+        Iterations run.
+    loss_curve_ : list of float
+        Objective after each iteration.
+    validation_loss_curve_ : list of float
+        Validation cross-entropy per epoch (empty without early stopping).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str (when X has feature names)
+
+    Notes
+    -----
+    With a softmax the intercepts (and, with an L2 penalty or none, the coefficients) are
+    centred to sum to zero over the classes, which changes no probability; this is the
+    minimum-norm solution that scikit-learn's L-BFGS also reaches.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from logloss import LogisticRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), LogisticRegression(C=1.0)).fit(X, y)
+    >>> clf[-1].coef_.shape, round(clf.score(X, y), 3)
+    ((3, 4), 0.973)
+    """
+
+    _always_softmax = False
+
+    def __init__(
+        self,
+        penalty="l2",
+        *,
+        C=1.0,
+        l1_ratio=0.5,
+        solver="lbfgs",
+        fit_intercept=True,
+        class_weight=None,
+        max_iter=100,
+        tol=1e-4,
+        learning_rate="auto",
+        batch_size=None,
+        momentum=0.9,
+        lr_schedule="constant",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        dtype=None,
+        callback=None,
+    ):
+        self.penalty = penalty
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.solver = solver
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.momentum = momentum
+        self.lr_schedule = lr_schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.dtype = dtype
+        self.callback = callback
+
+    # -- checks -----------------------------------------------------------------------
+
+    def _check_params(self) -> dict:
+        penalty = check_choice(self.penalty, "penalty", PENALTIES)
+        C = check_number(self.C, "C", low=0.0, low_open=True, allow_inf=True)
+        l1_ratio = check_number(self.l1_ratio, "l1_ratio", low=0.0, high=1.0)
+        solver = check_choice(self.solver, "solver", LINEAR_SOLVERS)
+        rho = {"l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio, None: 0.0}[penalty]
+        strength = 0.0 if penalty is None or np.isinf(C) else 1.0 / C
+        if rho > 0.0 and strength > 0.0 and solver not in ("gd", "sgd"):
+            raise ValueError(
+                f"`penalty`={penalty!r} needs solver 'gd' or 'sgd' (proximal steps); "
+                f"got solver={solver!r}, which supports only 'l2' or None"
+            )
+        early = check_bool(self.early_stopping, "early_stopping")
+        if early and solver not in ("sgd", "adam"):
+            raise ValueError(
+                f"`early_stopping`=True needs solver 'sgd' or 'adam'; got solver={solver!r}"
+            )
+        schedule = check_choice(self.lr_schedule, "lr_schedule", SCHEDULES)
+        return dict(
+            penalty=penalty,
+            alpha=strength * (1.0 - rho),
+            l1=strength * rho,
+            solver=solver,
+            fit_intercept=check_bool(self.fit_intercept, "fit_intercept"),
+            max_iter=check_int(self.max_iter, "max_iter"),
+            tol=check_number(self.tol, "tol", low=0.0),
+            learning_rate=check_learning_rate(self.learning_rate),
+            batch_size=check_int(self.batch_size, "batch_size", allow_none=True),
+            momentum=check_number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True),
+            schedule=schedule,
+            early_stopping=early,
+            validation_fraction=check_number(
+                self.validation_fraction,
+                "validation_fraction",
+                low=0.0,
+                high=1.0,
+                low_open=True,
+                high_open=True,
+            ),
+            n_iter_no_change=check_int(self.n_iter_no_change, "n_iter_no_change"),
+            warm_start=check_bool(self.warm_start, "warm_start"),
+            verbose=check_int(self.verbose, "verbose", low=0),
+            callback=check_callback(self.callback),
+        )
+
+    # -- fit --------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None):
+        """Fit the model to `X` (n_samples, n_features) and labels `y`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; NaN or inf is a ``ValueError`` naming the column. A Dask array
+            or DataFrame is fitted blockwise on its cluster (:func:`logloss.dask.fit`:
+            solvers "lbfgs" and "newton"); PyTorch CPU tensors are converted to NumPy.
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+        sample_weight : array-like of shape (n_samples,) or None
+            Non-negative weights.
+
+        Returns
+        -------
+        self
+        """
+        if is_dask_collection(X):  # blockwise on the cluster; see logloss.dask
+            from ..dask import fit as dask_fit
+
+            return dask_fit(self, X, y, sample_weight)
+        p = self._check_params()
+        check_dtype(self.dtype)
+        X, y_enc, classes, dtype = validate_Xy(self, X, y, self.dtype)
+        sw = fold_weights(sample_weight, self.class_weight, X, y_enc, classes)
+        k = len(classes)
+        link = "sigmoid" if (k == 2 and not self._always_softmax) else "softmax"
+        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
+
+        validation = None
+        X_tr, y_tr, sw_tr = X, y_enc, sw
+        if p["early_stopping"]:
+            X_tr, y_tr, sw_tr, X_va, y_va, sw_va = split_validation(
+                X, y_enc, sw, p["validation_fraction"], self.random_state
+            )
+            val_obj = LinearObjective(
+                X_va,
+                y_va,
+                n_classes=k,
+                link=link,
+                sample_weight=sw_va,
+                fit_intercept=p["fit_intercept"],
+            )
+            validation = val_obj.loss
+        objective = LinearObjective(
+            X_tr,
+            y_tr,
+            n_classes=k,
+            link=link,
+            sample_weight=sw_tr,
+            fit_intercept=p["fit_intercept"],
+            alpha=p["alpha"],
+            l1=p["l1"],
+        )
+        x0 = self._initial_params(objective, classes, p["warm_start"])
+
+        self.classes_ = classes
+        self._dtype_ = dtype
+        per_call = objective.k * (
+            min(p["batch_size"] or 200, objective.n_samples)
+            if p["solver"] in ("sgd", "adam")
+            else min(objective.block, objective.n_samples)
+        )
+        options = dict(
+            solver=p["solver"],
+            tol=p["tol"],
+            learning_rate=p["learning_rate"],
+            batch_size=p["batch_size"],
+            momentum=p["momentum"],
+            schedule=p["schedule"],
+            n_iter_no_change=p["n_iter_no_change"],
+            validation=validation,
+            random_state=rng,
+        )
+        mixed = (
+            self.dtype is None
+            and dtype == np.float64
+            and p["solver"] in ("lbfgs", "newton")
+            and X_tr.size >= _MIXED_MIN_ELEMENTS
+        )
+        with (
+            kernel_threads(per_call),
+            progress(p["verbose"], p["max_iter"], type(self).__name__, p["callback"]) as cb,
+        ):
+            if mixed:
+                result = _mixed_precision(objective, x0, p["max_iter"], cb, options)
+            else:
+                result = minimize(objective, x0, max_iter=p["max_iter"], callback=cb, **options)
+        W, b = objective.unpack(result.x)
+        if link == "softmax":
+            # probabilities are unchanged by a shift common to all classes; centre it away
+            b = b - b.mean()
+            if p["l1"] == 0.0:
+                W = W - W.mean(axis=1, keepdims=True)
+        self.coef_ = np.ascontiguousarray(W.T, dtype=dtype)
+        self.intercept_ = np.asarray(b, dtype=dtype)
+        if not p["fit_intercept"]:
+            self.intercept_ = np.zeros_like(self.intercept_)
+        self.n_iter_ = int(result.n_iter)
+        self.loss_curve_ = list(result.loss_curve)
+        self.validation_loss_curve_ = list(result.validation_curve)
+        self.interrupted_ = bool(result.interrupted)
+        report(result, type(self).__name__, p["solver"], p["max_iter"])
+        return self
+
+    def _initial_params(self, objective: LinearObjective, classes: NDArray, warm: bool) -> NDArray:
+        if (
+            warm
+            and hasattr(self, "coef_")
+            and np.array_equal(getattr(self, "classes_", []), classes)
+        ):
+            W = np.asarray(self.coef_, dtype=np.float64).T
+            if W.shape == (objective.n_features, objective.k):
+                return objective.pack(W, self.intercept_)
+        return np.zeros(objective.n_params)
+
+    # -- predict ----------------------------------------------------------------------
+
+    def _logits(self, X: NDArray) -> NDArray:
+        return X @ self.coef_.T.astype(X.dtype, copy=False) + self.intercept_.astype(X.dtype)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
+
+
+class SoftmaxRegression(LogisticRegression):
+    """Multinomial logistic regression: a softmax over one row of coefficients per class,
+    for two classes too (``coef_`` is then (2, n_features)).
+
+    Same objective, parameters and attributes as :class:`LogisticRegression`, with
+    :math:`\\ell(z, y) = \\log \\sum_c e^{z_c} - z_y` for every number of classes; for
+    two classes the two rows are centred (``coef_[1] = -coef_[0]``), and the L2 penalty
+    on both rows makes it equivalent to a sigmoid model with ``C`` doubled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logloss import SoftmaxRegression
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> clf = SoftmaxRegression().fit(X, [0, 0, 1, 1])
+    >>> clf.coef_.shape, clf.predict([[-3.0], [3.0]])
+    ((2, 1), array([0, 1]))
+    """
+
+    _always_softmax = True
