@@ -161,3 +161,92 @@ def test_import_logloss_does_not_import_matplotlib():
         "assert 'matplotlib' in sys.modules and 'matplotlib.pyplot' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- history, calibration, decision boundary, confusion matrix --
+
+
+class _Fitted:
+    """A stand-in with the attributes plot.history and plot.decision_boundary read."""
+
+    def __init__(self, loss_curve, validation=()):
+        self.loss_curve_ = list(loss_curve)
+        self.validation_loss_curve_ = list(validation)
+        self.classes_ = np.array(["a", "b"])
+
+    def predict_proba(self, X):
+        p = 1.0 / (1.0 + np.exp(-(X[:, 0] - X[:, 1])))
+        return np.column_stack([1.0 - p, p])
+
+
+def test_history_draws_the_training_and_validation_curves():
+    fig = plot.history(_Fitted([0.5, 0.45, 0.42, 0.4], validation=[0.55, 0.5, 0.48, 0.49]))
+    lines = _lines(fig)
+    assert list(lines) == ["training objective", "validation cross-entropy"]
+    np.testing.assert_array_equal(lines["training objective"].get_xdata(), [1, 2, 3, 4])
+    assert fig.axes[0].get_yscale() == "linear"  # a span under 3x stays linear
+    assert plot.history(_Fitted([10.0, 1.0, 0.1])).axes[0].get_yscale() == "log"
+    with pytest.raises(ValueError, match="loss_curve_"):
+        plot.history(object())
+    with pytest.raises(ValueError, match="logarithmic"):
+        plot.history(_Fitted([1.0, 0.0]), log_scale=True)
+
+
+def test_calibration_points_are_bin_means():
+    y = np.array([0, 0, 1, 1, 1, 0])
+    p = np.array([0.05, 0.15, 0.85, 0.95, 0.9, 0.8])
+    fig = plot.calibration(y, p, n_bins=2)
+    model = _lines(fig)["model"]
+    np.testing.assert_allclose(model.get_xdata(), [0.1, 0.875])
+    np.testing.assert_allclose(model.get_ydata(), [0.0, 0.75])
+    assert "ECE" in fig.axes[0].get_title()
+    assert len(fig.axes) == 2  # the diagram and the histogram
+    three = plot.calibration(["a", "b", "c"], np.eye(3) * 0.8 + 0.2 / 3, n_bins=5)
+    assert three.axes[1].get_xlabel() == "confidence (top class)"
+    with pytest.raises(ValueError, match="n_bins"):
+        plot.calibration(y, p, n_bins=1)
+    with pytest.raises(ValueError, match="probabilities"):
+        plot.calibration(y, p + 1.0)
+
+
+def test_decision_boundary_binary_and_multiclass():
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.5], [3.0, 1.0]])
+    y = np.array(["a", "b", "a", "b"])
+    fig = plot.decision_boundary(_Fitted([1.0]), X, y, resolution=20, feature_names=("u", "v"))
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("u", "v")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    assert len(fig.axes) == 2  # the probability colour bar
+    with pytest.raises(ValueError, match="shape \\(n, 2\\)"):
+        plot.decision_boundary(_Fitted([1.0]), X[:, :1], y)
+    with pytest.raises(ValueError, match="does not know"):
+        plot.decision_boundary(_Fitted([1.0]), X, np.array(["a", "b", "c", "a"]))
+    with pytest.raises(TypeError, match="predict_proba"):
+        plot.decision_boundary(object(), X, y)
+
+    class Three:
+        classes_ = np.array([0, 1, 2])
+
+        def predict_proba(self, G):
+            z = np.column_stack([G[:, 0], G[:, 1], -G[:, 0] - G[:, 1]])
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+
+    fig = plot.decision_boundary(Three(), X, np.array([0, 1, 2, 0]), resolution=15)
+    assert len(fig.axes[0].get_images()) == 1
+
+
+def test_confusion_matrix_counts():
+    fig = plot.confusion_matrix(["a", "a", "b", "b", "b"], ["a", "b", "b", "b", "a"])
+    image = fig.axes[0].get_images()[0]
+    np.testing.assert_allclose(image.get_array(), [[0.5, 0.5], [1 / 3, 2 / 3]])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["1\n50%", "1\n50%", "1\n33%", "2\n67%"]
+    assert "accuracy 60.0%" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="not among"):
+        plot.confusion_matrix(["a"], ["z"], classes=["a"])
+
+
+def test_new_figures_save_as_svg(tmp_path):
+    fig = plot.calibration([0, 1, 1, 0], [0.2, 0.7, 0.9, 0.4], n_bins=4)
+    assert plot.save_figure(fig, tmp_path / "c.svg").read_text().startswith("<?xml")

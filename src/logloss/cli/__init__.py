@@ -14,7 +14,11 @@ import typer
 
 from .._version import __version__
 from . import demo as _demo
+from . import explain as _explain
+from . import fit as _fit
 from . import plot as _plot
+from . import predict as _predict
+from . import score as _score
 from ._errors import LoglossGroup, options
 
 __all__ = ["app", "main"]
@@ -58,8 +62,12 @@ def _global_options(
     options.verbose = verbose
 
 
-app.command("demo")(_demo.demo)
+app.command("fit")(_fit.fit)
+app.command("predict")(_predict.predict)
+app.command("score")(_score.score)
 app.add_typer(_plot.app, name="plot")
+app.command("explain")(_explain.explain)
+app.command("demo")(_demo.demo)
 
 
 def main() -> None:

@@ -1,0 +1,109 @@
+"""``logloss score``: score the probabilities any model wrote into a table."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from . import _common
+
+
+def score(
+    data: Annotated[
+        str,
+        typer.Argument(
+            metavar="DATA",
+            help="CSV, TSV or Parquet file with the true labels and the predicted "
+            "probabilities; '-' reads CSV from standard input.",
+            show_default=False,
+        ),
+    ],
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target", "-t", help="Column holding the true class labels.", show_default=False
+        ),
+    ],
+    proba: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--proba",
+            "-p",
+            help="Probability columns, comma-separated. One column is the probability "
+            "of the second of two classes; several follow the sorted class labels "
+            "(or their names, with --labels-from-columns).",
+        ),
+    ] = None,
+    labels_from_columns: Annotated[
+        bool,
+        typer.Option(
+            "--labels-from-columns",
+            help="Each probability column is named p_<class> (as `logloss predict "
+            "--proba` writes them); without --proba, use every p_* column.",
+        ),
+    ] = False,
+    bins: Annotated[
+        int, typer.Option("--bins", min=2, max=100, help="Bins of the calibration error.")
+    ] = 15,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the scores as JSON instead of a table.")
+    ] = False,
+) -> None:
+    """The log loss, accuracy, Brier score and calibration error of predicted probabilities.
+
+    Works for the probabilities of any model: give the true-label column and
+    the probability columns. Rows whose label is missing are left out.
+    """
+    from ..report import evaluate
+    from ..tabular import read_table
+
+    if not _common.names(proba) and not labels_from_columns:
+        raise typer.BadParameter(
+            "give the probability columns with --proba P_COL[,P_COL...], or "
+            "--labels-from-columns to use every p_<class> column",
+            param_hint="'--proba'",
+        )
+    source = _common.display_name(data)
+    df = read_table(data)
+    y, P, classes, notes = _common.scoring_inputs(
+        df, target, _common.names(proba), labels_from_columns, source
+    )
+    result = evaluate(y, P, classes, n_bins=bins)
+    err = _common.err_console()
+    for note in notes:
+        err.print(note)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=f"Scores of {source}", show_header=False, title_style="bold", padding=(0, 1)
+    )
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_column(style="dim")
+    k = len(result["classes"])
+    table.add_row("examples", f"{result['n']:,}", f"{k} classes")
+    table.add_row("log loss", f"{result['log_loss']:.4f}", "mean cross-entropy, nats")
+    table.add_row(
+        "baseline log loss",
+        f"{result['baseline_log_loss']:.4f}",
+        "predicting the class frequencies",
+    )
+    table.add_row("accuracy", f"{result['accuracy']:.1%}", "most probable class")
+    table.add_row(
+        "Brier score", f"{result['brier']:.4f}", "mean squared error of the probabilities"
+    )
+    table.add_row(
+        "calibration error", f"{result['calibration_error']:.4f}", f"ECE, {bins} equal-width bins"
+    )
+    if result["roc_auc"] is not None:
+        table.add_row(
+            "ROC AUC",
+            f"{result['roc_auc']:.4f}",
+            f"{result['classes'][1]} against {result['classes'][0]}",
+        )
+    _common.out_console().print(table)

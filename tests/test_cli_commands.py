@@ -1,0 +1,383 @@
+"""`logloss fit`, `predict`, `score`, `plot` and `explain` through CliRunner, and end to end.
+
+One small table (string labels, a text column, missing values) is fitted once per
+module; the tests read the model file and the outputs it leads to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
+pytest.importorskip("matplotlib")
+pytest.importorskip("sklearn")
+
+from typer.testing import CliRunner  # noqa: E402
+
+import logloss as ll  # noqa: E402
+from logloss.cli import app  # noqa: E402
+
+runner = CliRunner()
+SCRIPT = Path(sys.executable).with_name("logloss")
+
+
+def make_table(n=400, seed=1, classes=("ham", "spam")):
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    x2 = rng.normal(2.0, 3.0, size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    z = 2.0 * x1 - 0.6 * x2 + np.where(colour == "red", 1.5, 0.0) + 0.5
+    if len(classes) == 2:
+        y = np.where(z + rng.logistic(size=n) > 0, classes[1], classes[0])
+    else:
+        cut = np.quantile(z, [1 / 3, 2 / 3])
+        y = np.asarray(classes)[np.digitize(z + 0.3 * rng.normal(size=n), cut)]
+    df = pd.DataFrame({"id": np.arange(n), "x1": x1, "x2": x2, "colour": colour, "label": y})
+    df.loc[rng.choice(n, min(20, n // 5), replace=False), "x1"] = np.nan
+    df.loc[rng.choice(n, min(8, n // 10), replace=False), "colour"] = None
+    return df
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    make_table().to_csv(folder / "train.csv", index=False)
+    result = runner.invoke(
+        app,
+        [
+            "fit",
+            str(folder / "train.csv"),
+            "--target",
+            "label",
+            "--drop",
+            "id",
+            "-o",
+            str(folder / "model.npz"),
+            "--report",
+            str(folder / "report"),
+            "--seed",
+            "3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return folder, result
+
+
+def test_fit_prints_the_scores_and_notes(work):
+    _, result = work
+    out = result.stdout
+    assert "train.csv': 400 rows × 5 columns" in out
+    assert "Target 'label': 2 classes" in out
+    assert "2 numeric columns standardised, 1 text column one-hot encoded (3 indicators)" in out
+    assert "missing numeric value" in out and "training median" in out
+    assert "Rows: 320 training, 80 held-out (stratified split, seed 3)" in out
+    for word in ("training", "held-out", "log loss", "baseline", "accuracy", "ROC AUC"):
+        assert word in out
+    assert "saved to" in out and "Report:" in out
+
+
+def test_fit_model_file_carries_the_preprocessing(work):
+    folder, _ = work
+    model, meta = ll.load(folder / "model.npz", with_metadata=True)
+    assert isinstance(model, ll.LogisticRegression)
+    assert model.classes_.tolist() == ["ham", "spam"] and model.verbose == 0
+    assert meta["feature_names"] == ["x1", "x2", "colour=blue", "colour=green", "colour=red"]
+    assert meta["target"] == {"name": "label", "classes": ["ham", "spam"], "kind": "text"}
+    assert meta["preprocessing"]["columns"] == ["x1", "x2", "colour"]
+    scores = meta["training"]["scores"]
+    assert set(scores) == {"training", "held-out"}
+    assert scores["held-out"]["accuracy"] > 0.7
+    assert scores["held-out"]["log_loss"] < scores["held-out"]["baseline_log_loss"]
+    assert meta["training"]["settings"]["seed"] == 3
+
+
+def test_fit_table_matches_a_direct_evaluation(work):
+    """The printed held-out log loss is the library's log loss of the saved model."""
+    folder, result = work
+    model, meta = ll.load(folder / "model.npz", with_metadata=True)
+    from logloss.tabular import Preprocessor, encode_target, read_table, train_test_rows
+
+    df = read_table(folder / "train.csv")
+    tgt = encode_target(df["label"])
+    _, test = train_test_rows(tgt.y, 0.2, 3)
+    pre = Preprocessor.from_dict(meta["preprocessing"])
+    X, _ = pre.transform(df, tgt.rows[test])
+    expected = ll.metrics.log_loss(tgt.y[test], model.predict_proba(X))
+    assert meta["training"]["scores"]["held-out"]["log_loss"] == pytest.approx(expected, rel=1e-12)
+    assert f"{expected:.4f}" in result.stdout
+
+
+def test_predict_labels_to_stdout_in_row_order(work):
+    folder, _ = work
+    result = runner.invoke(
+        app, ["predict", str(folder / "model.npz"), str(folder / "train.csv"), "--keep", "id"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "id,prediction"
+    assert [int(line.split(",")[0]) for line in lines[1:]] == list(range(400))
+    assert {line.split(",")[1] for line in lines[1:]} <= {"ham", "spam"}
+    assert "Imputed 20 missing numeric values" in result.stderr
+
+
+def test_predict_proba_to_files(work):
+    folder, _ = work
+    for suffix in (".csv", ".tsv", ".parquet"):
+        out = folder / f"p{suffix}"
+        result = runner.invoke(
+            app,
+            [
+                "predict",
+                str(folder / "model.npz"),
+                str(folder / "train.csv"),
+                "--proba",
+                "-o",
+                str(out),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        df = ll.tabular.read_table(out)
+        assert list(df.columns) == ["p_ham", "p_spam"] and len(df) == 400
+        np.testing.assert_allclose(df["p_ham"] + df["p_spam"], 1.0)
+    model = ll.load(folder / "model.npz")
+    direct = ll.tabular.read_table(folder / "p.csv")["p_spam"].to_numpy()
+    assert np.all((direct > 0) & (direct < 1))
+    assert "Wrote 400 probabilities" in result.stderr
+    assert model.classes_[1] == "spam"
+
+
+def test_predict_reads_stdin(work):
+    folder, _ = work
+    data = (folder / "train.csv").read_bytes()
+    result = runner.invoke(app, ["predict", str(folder / "model.npz"), "-"], input=data)
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 401
+
+
+def test_predict_warns_about_unseen_categories(work, tmp_path):
+    folder, _ = work
+    df = make_table(n=10, seed=9).drop(columns=["label"])
+    df.loc[[0, 3], "colour"] = "purple"
+    df.to_csv(tmp_path / "new.csv", index=False)
+    result = runner.invoke(app, ["predict", str(folder / "model.npz"), str(tmp_path / "new.csv")])
+    assert result.exit_code == 0, result.output
+    assert "Warning: 2 categories not seen in training were encoded as all zeros" in result.stderr
+    assert "'purple'" in result.stderr
+    assert len(result.stdout.splitlines()) == 11
+
+
+def test_score_labels_from_columns_and_json(work, tmp_path):
+    folder, _ = work
+    preds = tmp_path / "preds.csv"
+    result = runner.invoke(
+        app,
+        [
+            "predict",
+            str(folder / "model.npz"),
+            str(folder / "train.csv"),
+            "--proba",
+            "--keep",
+            "label",
+            "-o",
+            str(preds),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app, ["score", str(preds), "--target", "label", "--labels-from-columns", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    df = pd.read_csv(preds)
+    assert scores["n"] == 400 and scores["classes"] == ["ham", "spam"]
+    assert scores["log_loss"] == pytest.approx(
+        ll.metrics.log_loss(df["label"], df[["p_ham", "p_spam"]].to_numpy()), rel=1e-12
+    )
+    assert scores["brier"] == pytest.approx(
+        ll.metrics.brier_score(df["label"], df["p_spam"].to_numpy()), rel=1e-12
+    )
+    # One column is the probability of the second class: the same scores.
+    one = runner.invoke(app, ["score", str(preds), "-t", "label", "--proba", "p_spam", "--json"])
+    assert json.loads(one.stdout)["log_loss"] == pytest.approx(scores["log_loss"], rel=1e-12)
+    # One p_<class> column named by --labels-from-columns: the probability of that class.
+    named = runner.invoke(
+        app,
+        ["score", str(preds), "-t", "label", "--proba", "p_ham", "--labels-from-columns", "--json"],
+    )
+    named = json.loads(named.stdout)
+    assert named["classes"] == ["spam", "ham"]
+    assert named["log_loss"] == pytest.approx(scores["log_loss"], rel=1e-12)
+    table = runner.invoke(app, ["score", str(preds), "-t", "label", "--proba", "p_ham,p_spam"])
+    assert table.exit_code == 0
+    for word in ("log loss", "accuracy", "Brier score", "calibration error", "ROC AUC"):
+        assert word in table.stdout
+
+
+def test_score_any_models_probabilities_multiclass(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    logits = 2.0 * np.eye(3)[y] + rng.normal(size=(300, 3))
+    P = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    df = pd.DataFrame({"truth": y, "a": P[:, 0], "b": P[:, 1], "c": P[:, 2]})
+    df.to_parquet(tmp_path / "s.parquet")
+    result = runner.invoke(
+        app,
+        ["score", str(tmp_path / "s.parquet"), "--target", "truth", "--proba", "a,b,c", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    assert scores["roc_auc"] is None and scores["classes"] == [0, 1, 2]
+    assert scores["log_loss"] == pytest.approx(ll.metrics.log_loss(y, P), rel=1e-12)
+
+
+def test_fit_other_models_and_calibration(tmp_path):
+    make_table(n=300, seed=4, classes=("a", "b", "c")).to_csv(tmp_path / "t.csv", index=False)
+    for args, kind in (
+        (["--model", "softmax", "--C", "0.5"], ll.SoftmaxRegression),
+        (
+            ["--model", "mlp", "--hidden", "8", "--solver", "lbfgs", "--max-iter", "60"],
+            ll.MLPClassifier,
+        ),
+        (["--calibrate", "--test-size", "0.3"], ll.TemperatureScaling),
+    ):
+        out = tmp_path / "m.npz"
+        result = runner.invoke(
+            app,
+            ["fit", str(tmp_path / "t.csv"), "-t", "label", "--drop", "id", "-o", str(out), *args],
+        )
+        assert result.exit_code == 0, result.output
+        model = ll.load(out)
+        assert isinstance(model, kind)
+        assert model.classes_.tolist() == ["a", "b", "c"]
+    assert "Temperature scaling on" in result.stderr
+    assert "calibration" in result.stdout  # the calibration rows get their own line
+
+
+def test_plot_commands(work, tmp_path):
+    folder, _ = work
+    preds = tmp_path / "preds.csv"
+    runner.invoke(
+        app,
+        [
+            "predict",
+            str(folder / "model.npz"),
+            str(folder / "train.csv"),
+            "--proba",
+            "--keep",
+            "label",
+            "-o",
+            str(preds),
+        ],
+    )
+    commands = [
+        ["plot", "history", str(folder / "model.npz"), "-o", str(tmp_path / "h.svg")],
+        [
+            "plot",
+            "calibration",
+            str(preds),
+            "-t",
+            "label",
+            "--labels-from-columns",
+            "-o",
+            str(tmp_path / "c.png"),
+            "--bins",
+            "8",
+        ],
+        [
+            "plot",
+            "decision-boundary",
+            str(folder / "model.npz"),
+            str(folder / "train.csv"),
+            "-t",
+            "label",
+            "--features",
+            "x1,x2",
+            "--resolution",
+            "40",
+            "-o",
+            str(tmp_path / "d.png"),
+        ],
+    ]
+    for cmd in commands:
+        result = runner.invoke(app, cmd)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith("Wrote ")
+    assert (tmp_path / "h.svg").read_text().startswith("<?xml")
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "d.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_explain_one_and_save(tmp_path):
+    result = runner.invoke(
+        app, ["explain", "3", "--save", str(tmp_path / "figs"), "--format", "svg"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "3. How does it compare with mean squared error?" in result.stdout
+    assert "dCE/dz" in result.stdout
+    assert [p.name for p in (tmp_path / "figs").iterdir()] == ["3-versus-mse.svg"]
+
+
+def test_explain_all_five_without_saving(monkeypatch):
+    """All five in order; the answers themselves are tested in test_explain.py."""
+    from logloss import explain
+
+    calls = []
+    one = explain.answer(1)
+
+    def fake(number):
+        calls.append(number)
+        return one
+
+    monkeypatch.setattr(explain, "answer", fake)
+    result = runner.invoke(app, ["explain"])
+    assert result.exit_code == 0, result.output
+    assert calls == [1, 2, 3, 4, 5]
+    assert "write them with --save DIR" in result.stdout
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="console script not installed")
+def test_end_to_end_subprocess(tmp_path):
+    """fit -> predict -> score -> plot as real processes, on string labels with gaps."""
+    make_table(n=300, seed=7).to_csv(tmp_path / "data.csv", index=False)
+    env = {**os.environ, "COLUMNS": "120"}
+
+    def run(*args):
+        proc = subprocess.run(
+            [str(SCRIPT), *args], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    fit = run("fit", "data.csv", "--target", "label", "--drop", "id", "-o", "model.npz")
+    assert "held-out" in fit.stdout
+    run("predict", "model.npz", "data.csv", "--proba", "--keep", "label", "-o", "preds.csv")
+    score = run("score", "preds.csv", "--target", "label", "--labels-from-columns", "--json")
+    assert json.loads(score.stdout)["n"] == 300
+    run("plot", "calibration", "preds.csv", "-t", "label", "--labels-from-columns", "-o", "cal.svg")
+    run("plot", "history", "model.npz", "-o", "hist.png")
+    assert (tmp_path / "cal.svg").exists() and (tmp_path / "hist.png").exists()
+    labels = run("predict", "model.npz", "data.csv").stdout.splitlines()
+    assert labels[0] == "prediction" and len(labels) == 301
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="console script not installed")
+def test_help_is_fast():
+    """`logloss --help` imports no command's dependencies: under 0.5 s of CPU time."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run([str(SCRIPT), "--help"], capture_output=True, text=True, timeout=60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert proc.returncode == 0
+    for command in ("fit", "predict", "score", "explain", "plot", "demo"):
+        assert command in proc.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert cpu < 0.5, f"`logloss --help` used {cpu:.2f} s of CPU"
