@@ -102,6 +102,9 @@ def test_demo_runs(tmp_path):
     assert {p.name for p in out.iterdir()} == {
         "loss_curve.png",
         "gd_cost.png",
+        "solvers.png",
+        "mlp_history.png",
+        "calibration.png",
         "summary.txt",
         "summary.json",
     }

@@ -30,9 +30,10 @@ def demo(tmp_path_factory):
 
 def test_files_written(demo):
     out, result, _ = demo
-    names = {"loss_curve.png", "gd_cost.png", "summary.txt", "summary.json"}
+    figures = {"loss_curve.png", "gd_cost.png", "solvers.png", "mlp_history.png", "calibration.png"}
+    names = figures | {"summary.txt", "summary.json"}
     assert {p.name for p in out.iterdir()} == names
-    for name in ("loss_curve.png", "gd_cost.png"):
+    for name in figures:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(result["files"].values()) == {str(out / name) for name in names}
 
@@ -143,3 +144,20 @@ def test_out_dir_that_is_a_file(tmp_path):
     target.write_text("")
     with pytest.raises(NotADirectoryError, match="`out_dir`"):
         run_demo(target, console=Console(quiet=True))
+
+
+def test_estimator_section(demo):
+    _, result, text = demo
+    # L-BFGS reaches a far lower objective than plain gradient descent, in fewer steps
+    assert result["lbfgs_n_iter"] < result["gd_n_iter"]
+    assert result["lbfgs_final_cost"] < result["gd_final_cost"]
+    # the estimator's gd (with backtracking) and the hand-written loop minimise the same J
+    # for the same 2000 steps, so they end close to each other
+    assert abs(result["gd_final_cost"] - result["cost"][-1]) < 0.02
+    # multinomial models on digits: well above chance (10 %), finite log losses
+    assert result["softmax_test_accuracy"] > 0.9 and result["mlp_test_accuracy"] > 0.9
+    # temperature scaling never raises the log loss on the split it was not fitted on by much,
+    # and leaves the ranking alone
+    assert result["temperature"] > 0
+    assert result["test_log_loss_after_ts"] < result["test_log_loss_before_ts"] * 1.05
+    assert "Calibration: one temperature" in text

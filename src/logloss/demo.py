@@ -9,7 +9,10 @@ with scikit-learn. It
 3. checks numerically that the mean cross-entropy of the fitted model is its
    negative Bernoulli log-likelihood divided by the number of examples;
 4. reports log loss and accuracy on the training and held-out examples;
-5. writes the figures and a summary (text and JSON) to one folder.
+5. fits the same model with ``LogisticRegression`` (gradient descent against
+   L-BFGS), softmax regression and an MLP on the digits data, and calibrates the
+   MLP with ``TemperatureScaling`` (:mod:`logloss._demo_models`);
+6. writes the figures and a summary (text and JSON) to one folder.
 
 Matplotlib, scikit-learn and rich are imported inside :func:`run_demo`.
 """
@@ -126,6 +129,10 @@ def run_demo(
     from . import plot
 
     plot.save_figure(plot.cost_history(fit["cost"], held_out=fit["test_cost"]), files["gd_cost"])
+    from ._demo_models import run_estimators
+
+    estimators, figures = run_estimators(con, data, out, seed, first_step=6)
+    files.update(figures)
 
     result: dict[str, Any] = {
         "n_train": int(data["y_train"].size),
@@ -134,6 +141,7 @@ def run_demo(
         **identity,
         **fit,
         **metrics,
+        **estimators,
         "coef": fit["coef"].tolist(),
     }
     files["summary_txt"] = out / "summary.txt"
