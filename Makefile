@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-long bench lint clean
+.PHONY: demo test test-long bench lint fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,16 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks fuzz
+	$(VENV)/bin/ruff format --check src tests benchmarks fuzz
+
+FUZZ_SECONDS ?= 120
+
+fuzz: $(STAMP)
+	$(PY) -m pip install --quiet atheris || echo "atheris could not be installed: the harnesses run as a plain mutation loop"
+	mkdir -p build/fuzz
+	$(PY) fuzz/fuzz_model_file.py -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ -print_final_stats=1 build/fuzz/corpus-model
+	$(PY) fuzz/fuzz_table.py -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ -print_final_stats=1 build/fuzz/corpus-table
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache logloss-demo

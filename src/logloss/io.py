@@ -33,7 +33,9 @@ import json
 import math
 import numbers
 import os
+import struct
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -471,6 +473,10 @@ def _guarded(path: Path, body: Any) -> Any:
         OverflowError,
         RecursionError,
         NotImplementedError,
+        # numpy parses each .npy header as a Python literal: a damaged one can fail here
+        SyntaxError,
+        tokenize.TokenError,
+        struct.error,
     ) as exc:
         raise ModelFileError(
             f"'{path}' is not a valid logloss model file: it is corrupt or truncated "

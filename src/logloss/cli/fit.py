@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -133,6 +135,34 @@ def fit(
             show_default=False,
         ),
     ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="Model file to save the training progress to every --checkpoint-every "
+            "iterations (and on Ctrl-C); continue later with --resume.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    checkpoint_every: Annotated[
+        int,
+        typer.Option(
+            "--checkpoint-every",
+            min=1,
+            help="Iterations (epochs for sgd/adam) between two checkpoints.",
+        ),
+    ] = 10,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            help="Checkpoint (or model file) to continue training from, with the same "
+            "data and options.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Train a classifier on a table: preprocess, split, fit, score, save.
 
@@ -140,12 +170,18 @@ def fit(
     median), text columns one-hot encoded; the preprocessing is saved with the
     model. The scores table compares training and held-out log loss with the
     baseline of predicting the class frequencies.
+
+    Ctrl-C during training stops it with the best parameters found so far: the
+    model is still scored and written, with a warning, and the exit status is 130.
     """
-    from ..tabular import make_estimator
+    from ..tabular import base_estimator, make_estimator
 
     started = time.perf_counter()
     out, err = _common.out_console(), _common.err_console()
     _common.writable_file(output, "model file")
+    if checkpoint is not None:
+        _common.writable_file(checkpoint, "checkpoint file")
+    start = read_checkpoint(resume) if resume is not None else None
     if report is not None and report.exists() and not report.is_dir():
         raise NotADirectoryError(f"report folder {str(report)!r} exists and is not a directory")
     estimator = make_estimator(
@@ -169,6 +205,8 @@ def fit(
         "calibrate": calibrate,
         "seed": seed,
     }
+    if start is not None:
+        check_resumable(start, settings, resume)
 
     blocks = read(data, err)
     size = sum(int(b.memory_usage(deep=True).sum()) for b in blocks)
@@ -182,12 +220,16 @@ def fit(
     # Nothing is printed before the data passed every check: a mistake gets one line.
     out.print(summary)
     describe_prepared(prepared, target, settings, out)
-    fitted, seconds = train(prepared, estimator, err)
+    plan = CheckpointPlan(checkpoint, checkpoint_every, start, settings, data)
+    fitted, seconds = train(prepared, estimator, err, plan)
     scores = finish(prepared, fitted, output, data, settings, out, seconds)
     if report is not None:
         index = write_report(report, prepared, fitted, scores, data, settings)
         out.print(f"Report: {index}")
     out.print(f"Done in {time.perf_counter() - started:.1f} s.")
+    if getattr(base_estimator(fitted), "interrupted_", False):
+        # The model is saved; the status still tells a script that training was cut short.
+        raise typer.Exit(130)
 
 
 def _positive(value: float | None, name: str) -> float | None:
@@ -213,6 +255,182 @@ def _widths(text: str | None) -> list[int] | None:
             f"widths must be positive integers; got {text!r}", param_hint="'--hidden'"
         )
     return widths
+
+
+# ---------------------------------------------------------------------------
+# checkpoints: an ordinary model file whose metadata also holds the progress
+# ---------------------------------------------------------------------------
+
+# Options that must be the same for a run to continue another one (--max-iter may grow).
+_RESUME_MUST_MATCH = ("model", "features", "drop", "test_size", "C", "solver", "hidden", "seed")
+
+
+def read_checkpoint(path: Path) -> tuple[Any, dict]:
+    """(model, metadata) of a checkpoint or model file written by ``logloss fit``."""
+    from .. import io
+
+    model, meta = io.load(path, with_metadata=True)
+    training = meta.get("training")
+    if not isinstance(training, dict) or not isinstance(training.get("settings"), dict):
+        raise ValueError(
+            f"--resume {str(path)!r} was not written by `logloss fit` (it has no training "
+            "settings to continue from)"
+        )
+    return model, meta
+
+
+def check_resumable(start: tuple[Any, dict], settings: dict, path: Path) -> None:
+    """The run that wrote the checkpoint used the same options (except --max-iter)."""
+    from ..tabular import base_estimator
+
+    model, meta = start
+    if settings["calibrate"] or base_estimator(model) is not model:
+        raise ValueError("--resume cannot continue a calibrated model; leave out --calibrate")
+    written = meta["training"]["settings"]
+    for key in _RESUME_MUST_MATCH:
+        if written.get(key) != settings[key]:
+            option = "--" + key.replace("_", "-")
+            raise ValueError(
+                f"--resume {str(path)!r} was written with {option} {written.get(key)!r}; "
+                f"this run has {settings[key]!r}: continue with the same options"
+            )
+
+
+def _iterations_done(meta: dict, model: Any) -> int:
+    done = meta.get("checkpoint", {}).get("iterations")
+    if isinstance(done, int) and not isinstance(done, bool) and done >= 0:
+        return done
+    return int(getattr(model, "n_iter_", 0))  # a finished model file
+
+
+@dataclass
+class CheckpointPlan:
+    """Train in slices of `every` iterations, saving to `path` after each one.
+
+    Each slice warm-starts from the previous one (``warm_start=True``, ``max_iter`` of at
+    most `every`), so a checkpoint is an ordinary model file; its metadata adds
+    ``{"checkpoint": {"iterations": done, "max_iter": total, "finished": bool}}``.
+    L-BFGS keeps no curvature memory across slices and sgd/adam restart their step-size
+    schedule, so a sliced fit follows a slightly different path to the same optimum.
+    """
+
+    path: Path | None
+    every: int
+    start: tuple[Any, dict] | None
+    settings: dict
+    data: str
+
+    @property
+    def active(self) -> bool:
+        return self.path is not None or self.start is not None
+
+    def fit(self, prepared: Prepared, estimator: Any, err: Console) -> None:
+        from sklearn.exceptions import ConvergenceWarning
+
+        from ..models import FitInterruptedWarning
+
+        X, y = prepared.X["training"], prepared.y["training"]
+        total = int(estimator.get_params()["max_iter"])
+        done, curve = 0, []
+        if self.start is not None:
+            done, curve = self._restore(estimator, X)
+            err.print(f"Resuming from the checkpoint: {done:,} of {total:,} iterations done.")
+        # one line per checkpoint instead of one progress bar per slice
+        verbose = estimator.get_params()["verbose"]
+        estimator.set_params(warm_start=True, verbose=0)
+        finished = done >= total
+        interrupted = False
+        last: list = []
+        try:
+            while not finished:
+                size = min(self.every, total - done)
+                estimator.set_params(max_iter=size)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    estimator.fit(X, y)
+                done += int(estimator.n_iter_)
+                curve += list(estimator.loss_curve_)
+                interrupted = bool(getattr(estimator, "interrupted_", False))
+                # a slice that used all its iterations without converging goes on
+                hit_limit = estimator.n_iter_ >= size and any(
+                    issubclass(w.category, ConvergenceWarning) for w in caught
+                )
+                finished = interrupted or not hit_limit or done >= total
+                last = list(caught) if finished else []
+                self._settle(estimator, done, total, curve, interrupted)
+                if self.path is not None and (not finished or interrupted):
+                    self._save(estimator, prepared, done, total, finished=False)
+                    err.print(
+                        f"Checkpoint: {done:,} of {total:,} iterations "
+                        f"(loss {curve[-1]:.6g}) saved to {self.path}."
+                        if curve
+                        else f"Checkpoint: {done:,} iterations saved to {self.path}."
+                    )
+        except KeyboardInterrupt:
+            # Ctrl-C outside the solver (while saving a checkpoint): keep what is fitted.
+            if not hasattr(estimator, "n_iter_"):
+                raise
+            interrupted = True
+            self._settle(estimator, done, total, curve, interrupted)
+            last = []
+            warnings.warn(
+                f"training was interrupted (KeyboardInterrupt) after {done} iteration(s); "
+                "keeping the parameters of the last completed slice",
+                FitInterruptedWarning,
+                stacklevel=2,
+            )
+        finally:
+            estimator.set_params(max_iter=total, warm_start=False, verbose=verbose)
+        for w in last:
+            text = str(w.message)
+            if issubclass(w.category, FitInterruptedWarning):
+                text = f"{text} ({done} iterations in all)"
+            elif issubclass(w.category, ConvergenceWarning) and done >= total:
+                # the slice's message names the slice's max_iter; say it for the whole run
+                text = (
+                    f"{type(estimator).__name__} did not converge in --max-iter {total} "
+                    "iterations; increase --max-iter, or continue with --resume"
+                )
+            warnings.warn(text, w.category, stacklevel=2)
+        if self.path is not None:
+            self._save(estimator, prepared, done, total, finished=not interrupted)
+            state = "interrupted" if interrupted else "done"
+            err.print(f"Checkpoint: {done:,} iterations ({state}) saved to {self.path}.")
+
+    def _restore(self, estimator: Any, X: Any) -> tuple[int, list]:
+        model, meta = self.start
+        n_features = getattr(model, "n_features_in_", None)
+        if n_features != X.shape[1]:
+            raise ValueError(
+                f"--resume model takes {n_features} features, but this data gives "
+                f"{X.shape[1]}: continue with the same data and options"
+            )
+        for key, value in vars(model).items():
+            if key.endswith("_") and not key.startswith("_"):
+                setattr(estimator, key, value)
+        return _iterations_done(meta, model), list(getattr(model, "loss_curve_", []))
+
+    @staticmethod
+    def _settle(estimator: Any, done: int, total: int, curve: list, interrupted: bool) -> None:
+        """The estimator's counters describe the whole run, not the last slice."""
+        estimator.n_iter_ = done
+        estimator.loss_curve_ = list(curve)
+        if hasattr(estimator, "interrupted_"):
+            estimator.interrupted_ = interrupted
+
+    def _save(self, estimator: Any, prepared: Prepared, done: int, total: int, finished: bool):
+        from .. import io
+        from ..tabular import model_metadata
+
+        meta = model_metadata(prepared, {}, source=str(self.data), settings=self.settings)
+        meta["checkpoint"] = {"iterations": done, "max_iter": total, "finished": finished}
+        params = estimator.get_params()
+        # the file holds the run's options, as a finished model would
+        estimator.set_params(max_iter=total, warm_start=False)
+        try:
+            io.save(estimator, self.path, metadata=meta)
+        finally:
+            estimator.set_params(max_iter=params["max_iter"], warm_start=params["warm_start"])
 
 
 def read(data: str, err: Console) -> list:
@@ -256,13 +474,28 @@ def describe_prepared(prepared: Prepared, target: str, settings: dict, out: Cons
     out.print(f"Rows: {split} (stratified split, seed {settings['seed']}).")
 
 
-def train(prepared: Prepared, estimator: Any, err: Console) -> tuple[Any, float]:
-    """Fit (with a progress bar on stderr); warnings become one line each."""
+def train(
+    prepared: Prepared, estimator: Any, err: Console, plan: CheckpointPlan | None = None
+) -> tuple[Any, float]:
+    """Fit (with a progress bar on stderr); warnings become one line each.
+
+    With a `plan` that checkpoints or resumes, the estimator is trained in slices of
+    ``plan.every`` iterations (warm-started from the previous slice) and saved after each.
+    """
     from ..tabular import fit_prepared
 
     started = time.perf_counter()
     with _common.warnings_as_lines(err):
-        fitted, notes = fit_prepared(prepared, estimator)
+        if plan is None or not plan.active:
+            fitted, notes = fit_prepared(prepared, estimator)
+        else:
+            plan.fit(prepared, estimator, err)
+            # Already trained: fit_prepared only adds the calibration step, if any.
+            estimator.fit = lambda *args, **kwargs: estimator
+            try:
+                fitted, notes = fit_prepared(prepared, estimator)
+            finally:
+                del estimator.fit
     prepared.notes.extend(notes)
     for note in notes:
         err.print(note)

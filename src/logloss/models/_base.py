@@ -21,7 +21,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
 from ..activations import log_sigmoid, log_softmax, sigmoid, softmax
 from ..solvers import IterationInfo, OptimizeResult
@@ -162,6 +167,7 @@ def validate_Xy(
     est: BaseEstimator, X: Any, y: Any, dtype_param: Any
 ) -> tuple[NDArray, NDArray, NDArray, np.dtype]:
     """(X, encoded y, classes, compute dtype) for fitting; one class is an error."""
+    check_same_rows(X, y)
     X, y = validate_data(
         est, X, y, dtype=[np.float64, np.float32], order="C", ensure_all_finite=False
     )
@@ -178,14 +184,31 @@ def validate_Xy(
     return X, y_enc.reshape(-1), classes, dtype
 
 
+def check_same_rows(X: Any, y: Any) -> None:
+    """`X` and `y` have the same number of rows (a message naming both and their sizes)."""
+    try:
+        n_X, n_y = _num_samples(X), _num_samples(y)
+    except TypeError:  # y None, a scalar, ...: validate_data reports it
+        return
+    if n_X != n_y:
+        raise ValueError(
+            f"`X` and `y` must have the same number of rows; got {n_X} rows in `X` "
+            f"and {n_y} labels in `y`"
+        )
+
+
 def fold_weights(
     sample_weight: Any, class_weight: Any, X: NDArray, y_enc: NDArray, classes: NDArray
 ) -> NDArray | None:
     """Sample weights times class weights (None when both are absent); checks them."""
     if sample_weight is None and class_weight is None:
         return None
-    sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
     sw = np.array(sw, dtype=np.float64, copy=True)
+    negative = np.flatnonzero(sw < 0)
+    if negative.size:
+        i = int(negative[0])
+        raise ValueError(f"`sample_weight` must be non-negative; got {float(sw[i])!r} at index {i}")
     if class_weight is not None:
         if not (class_weight == "balanced" or isinstance(class_weight, dict)):
             raise ValueError(
@@ -406,6 +429,8 @@ class LogitClassifierMixin(ClassifierMixin):
                 f"`y` contains label(s) the model never saw in fit: {unseen.tolist()[:5]}; "
                 f"known classes_ are {self.classes_.tolist()}"
             )
+        if not is_dask_collection(X):
+            check_same_rows(X, y_arr)
         return super().score(X, y, sample_weight=sample_weight)
 
 
