@@ -289,6 +289,10 @@ def test_a_diverging_fit_is_a_clear_error_and_leaves_no_nan_model(est):
     with pytest.raises(DivergenceError, match=r"diverged at iteration \d+ .* is too high"):
         est.fit(X, y)
     assert not hasattr(est, "coef_") and not hasattr(est, "coefs_")
+    # the message names the estimator's own hyperparameter
+    name = "learning_rate_init" if isinstance(est, ll.MLPClassifier) else "learning_rate"
+    with pytest.raises(DivergenceError, match=rf"`{name}`="):
+        est.fit(X, y)
 
 
 def test_backtracking_gradient_descent_survives_badly_scaled_data():

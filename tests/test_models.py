@@ -317,7 +317,8 @@ def test_invalid_hyperparameters_are_clear_value_errors(est, match):
 )
 def test_divergence_is_reported(est):
     X, y = _blobs()
-    with pytest.raises(DivergenceError, match=r"diverged.*`learning_rate`=.* is too high"):
+    name = "learning_rate_init" if isinstance(est, MLPClassifier) else "learning_rate"
+    with pytest.raises(DivergenceError, match=rf"diverged.*`{name}`=.* is too high"):
         est.fit(100.0 * X, y)
     assert isinstance(DivergenceError("x"), ValueError)
 

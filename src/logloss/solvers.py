@@ -119,11 +119,13 @@ class _Best:
             np.copyto(self.x, x)
 
 
-def _check_divergence(f: float, f0: float, iteration: int, solver: str, lr: Any) -> None:
+def _check_divergence(
+    f: float, f0: float, iteration: int, solver: str, lr: Any, lr_name: str = "learning_rate"
+) -> None:
     if not math.isfinite(f) or f > _DIVERGENCE_FACTOR * max(f0, 1.0):
         raise DivergenceError(
             f"solver={solver!r} diverged at iteration {iteration} (loss {f:.4g}, started at "
-            f"{f0:.4g}): `learning_rate`={lr!r} is too high; lower it"
+            f"{f0:.4g}): `{lr_name}`={lr!r} is too high; lower it"
             + (" or use learning_rate='auto' (backtracking)" if solver == "gd" else "")
         )
 
@@ -159,6 +161,7 @@ def minimize(
     lbfgs_memory: int = 10,
     random_state: np.random.Generator | None = None,
     callback: Callable[[IterationInfo], Any] | None = None,
+    learning_rate_name: str = "learning_rate",
 ) -> OptimizeResult:
     """Minimise `objective` from `x0` with one of :data:`SOLVERS`.
 
@@ -199,6 +202,9 @@ def minimize(
         Shuffles the mini-batches.
     callback : callable or None
         Called with an :class:`IterationInfo` after each iteration; returning True stops.
+    learning_rate_name : str, default "learning_rate"
+        The estimator's name for the step size, used in the divergence error message
+        (``MLPClassifier`` passes ``"learning_rate_init"``).
 
     Returns
     -------
@@ -242,6 +248,7 @@ def minimize(
         rng=random_state if random_state is not None else np.random.default_rng(0),
         callback=callback,
         l1=l1,
+        lr_name=learning_rate_name,
     )
 
 
@@ -327,6 +334,7 @@ def _first_order(
     rng,
     callback,
     l1,
+    lr_name="learning_rate",
 ) -> OptimizeResult:
     if schedule not in SCHEDULES:
         raise ValueError(
@@ -394,7 +402,7 @@ def _first_order(
                             "(step size below 1e-20); the objective may be non-finite"
                         )
                 if not auto:
-                    _check_divergence(f_new, f0, it, solver, learning_rate)
+                    _check_divergence(f_new, f0, it, solver, learning_rate, lr_name)
                 step_norm = float(np.max(np.abs(x_new - x))) / lr if x.size else 0.0
                 x, f_cur, g_cur = x_new, f_new, g_new
                 curve.append(f_cur)
@@ -418,7 +426,7 @@ def _first_order(
                     if f0 is None:
                         f0 = f_b
                     if not math.isfinite(f_b):
-                        _check_divergence(f_b, f0, it, solver, learning_rate)
+                        _check_divergence(f_b, f0, it, solver, learning_rate, lr_name)
                     total += f_b * len(rows)
                     weight += len(rows)
                     if solver == "sgd":
@@ -446,7 +454,7 @@ def _first_order(
                         tmp *= step
                         x -= tmp
                 f_cur = total / weight + l1_value(x)
-                _check_divergence(f_cur, f0, it, solver, learning_rate)
+                _check_divergence(f_cur, f0, it, solver, learning_rate, lr_name)
                 curve.append(f_cur)
                 if validation is not None:
                     v = float(validation(x))

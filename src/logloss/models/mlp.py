@@ -292,6 +292,7 @@ class MLPClassifier(LogitClassifierMixin, BaseEstimator):
                 validation=validation,
                 random_state=rng,
                 callback=cb,
+                learning_rate_name="learning_rate_init",
             )
         layers = objective.unpack(result.x)
         self.coefs_ = [np.array(W, dtype=dtype) for W, _ in layers]
