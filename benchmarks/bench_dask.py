@@ -84,16 +84,21 @@ def run_case(name, n, d, k, chunk, args, client):
             else:
                 # dask-ml's objective is sum(loss) + (1/(2C)) ||w||^2, scikit-learn's too
                 dm, t_dm = timed(
-                    lambda: DMLogReg(C=1.0, solver="lbfgs", max_iter=args.max_iter,
-                                     tol=args.tol).fit(X, y)
+                    lambda: DMLogReg(
+                        C=1.0, solver="lbfgs", max_iter=args.max_iter, tol=args.tol
+                    ).fit(X, y)
                 )
                 coef = np.asarray(dm.coef_).reshape(1, -1)
                 n_iter = int(getattr(dm, "n_iter_", 0) or 0)
                 rows.append(("dask-ml LogisticRegression", t_dm, n_iter, 0, rel(coef, mem.coef_)))
-    print(f"\n{name}: {n:,} rows x {d} features x {k} classes, float64 "
-          f"({X.nbytes / 1e9:.2f} GB), {X.numblocks[0]} blocks of {chunk:,} rows")
-    print(f"{'implementation':<28}{'fit s':>9}{'iters':>7}{'evals':>7}{'vs in-mem':>11}"
-          f"{'max rel coef diff':>19}")
+    print(
+        f"\n{name}: {n:,} rows x {d} features x {k} classes, float64 "
+        f"({X.nbytes / 1e9:.2f} GB), {X.numblocks[0]} blocks of {chunk:,} rows"
+    )
+    print(
+        f"{'implementation':<28}{'fit s':>9}{'iters':>7}{'evals':>7}{'vs in-mem':>11}"
+        f"{'max rel coef diff':>19}"
+    )
     for label, t, it, ev, diff in rows:
         ratio = t / t_mem
         print(f"{label:<28}{t:>9.2f}{it:>7}{ev or '':>7}{ratio:>10.2f}x{diff:>19.2e}")
@@ -114,19 +119,29 @@ def main() -> None:
     import distributed
 
     scale = 10 if args.quick else 1
-    with distributed.LocalCluster(
-        n_workers=args.workers, threads_per_worker=args.threads, processes=True,
-        host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR,
-    ) as cluster, distributed.Client(cluster) as client:
-        print(f"logloss Dask benchmark: LocalCluster({args.workers} workers x {args.threads} "
-              f"thread), {platform.processor() or platform.machine()}, "
-              f"dask {dask.__version__}, distributed {distributed.__version__}")
+    with (
+        distributed.LocalCluster(
+            n_workers=args.workers,
+            threads_per_worker=args.threads,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        print(
+            f"logloss Dask benchmark: LocalCluster({args.workers} workers x {args.threads} "
+            f"thread), {platform.processor() or platform.machine()}, "
+            f"dask {dask.__version__}, distributed {distributed.__version__}"
+        )
         ratios = [
             run_case("binary", 4_000_000 // scale, 50, 2, 250_000 // scale, args, client),
             run_case("10-class", 1_000_000 // scale, 50, 10, 125_000 // scale, args, client),
         ]
-    print(f"\nDask overhead over in-memory: {', '.join(f'{r:.2f}x' for r in ratios)} "
-          f"(target <= 2x)")
+    print(
+        f"\nDask overhead over in-memory: {', '.join(f'{r:.2f}x' for r in ratios)} (target <= 2x)"
+    )
 
 
 if __name__ == "__main__":

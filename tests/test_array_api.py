@@ -138,14 +138,24 @@ Y3 = np.array([[0, 3], [1, 2], [-100, 0]])
 # (id, loss, first argument, other positional, keyword arguments)
 LOSS_CASES = [
     ("ce", ll.cross_entropy, Z, (Y,), {}),
-    ("ce-all-options", ll.cross_entropy, Z_MASKED, (Y,),
-     dict(weight=W_CLASS, label_smoothing=0.1, z_loss=1e-3, softcap=5.0)),
+    (
+        "ce-all-options",
+        ll.cross_entropy,
+        Z_MASKED,
+        (Y,),
+        dict(weight=W_CLASS, label_smoothing=0.1, z_loss=1e-3, softcap=5.0),
+    ),
     ("ce-probs", ll.cross_entropy, Z, (T_PROBS,), dict(weight=W_CLASS, label_smoothing=0.2)),
     ("ce-axis1", ll.cross_entropy, Z3, (Y3,), dict(axis=1, label_smoothing=0.05)),
     ("nll", ll.nll_loss, np.log(T_PROBS), (Y,), dict(weight=W_CLASS)),
     ("bce", ll.binary_cross_entropy, P, (T,), dict(weight=T)),
-    ("bce-logits", ll.binary_cross_entropy_with_logits, X, (T,),
-     dict(weight=T, pos_weight=np.array([1.0, 2.0, 0.5]), label_smoothing=0.1)),
+    (
+        "bce-logits",
+        ll.binary_cross_entropy_with_logits,
+        X,
+        (T,),
+        dict(weight=T, pos_weight=np.array([1.0, 2.0, 0.5]), label_smoothing=0.1),
+    ),
     ("sigmoid-focal", ll.sigmoid_focal_loss, X, (T,), dict(alpha=0.25, gamma=2.0)),
     ("softmax-focal", ll.softmax_focal_loss, Z, (Y,), dict(gamma=1.5, weight=W_CLASS)),
 ]
@@ -224,6 +234,7 @@ def test_mixed_inputs_take_the_first_arguments_namespace(be):
 # bad input names the argument in every namespace
 # ---------------------------------------------------------------------------
 
+
 def _mask_row(z, row):
     z = z.copy()
     z[row] = -np.inf
@@ -231,36 +242,94 @@ def _mask_row(z, row):
 
 
 BAD = [
-    ("nan-logits", lambda b, z: ll.cross_entropy(b(np.where(z == z[1, 1], np.nan, z)), b(Y)),
-     ValueError, r"`logits` must not contain NaN or \+inf; found in row 1"),
-    ("label-range", lambda b, z: ll.cross_entropy(b(z), b(np.array([0, 4, 1, 1, 1, 1]))),
-     ValueError, r"`target` labels must be in \[0, 4\).*got 4 at index 1"),
-    ("label-shape", lambda b, z: ll.cross_entropy(b(z), b(np.array([0, 1]))),
-     ValueError, r"`target` must have shape \(6,\)"),
-    ("int-logits", lambda b, z: ll.cross_entropy(b(np.ones((2, 3), np.int32)), b(np.array([0, 1]))),
-     TypeError, r"`logits` must be a real floating-point array.*integer dtype int32"),
-    ("weight-shape", lambda b, z: ll.cross_entropy(b(z), b(Y), weight=b(z[0, :2])),
-     ValueError, r"`weight` must have shape \(4,\)"),
-    ("weight-negative", lambda b, z: ll.cross_entropy(b(z), b(Y), weight=b(-np.abs(z[0]))),
-     ValueError, r"`weight` must be non-negative"),
-    ("bce-target-range", lambda b, z: ll.binary_cross_entropy_with_logits(b(z), b(z)),
-     ValueError, r"`target` must be in \[0, 1\]"),
-    ("bce-inf", lambda b, z: ll.binary_cross_entropy_with_logits(
-        b(np.where(z == z[2, 0], np.inf, z)), b(np.zeros_like(z))),
-     ValueError, r"`logits` must be finite; got inf at index \(2, 0\)"),
-    ("probs-range", lambda b, z: ll.binary_cross_entropy(b(z), b(np.zeros_like(z))),
-     ValueError, r"`probs` must be in \[0, 1\]"),
-    ("activation-nan", lambda b, z: ll.softmax(b(np.where(z == z[0, 2], np.nan, z))),
-     ValueError, r"`x` must not contain NaN; got nan at index \(0, 2\)"),
-    ("all-masked-row", lambda b, z: ll.log_softmax(b(_mask_row(z, 3))),
-     ValueError, r"`x` must not contain a row with no finite entry.*row 3"),
-    ("ce-all-masked-row", lambda b, z: ll.cross_entropy(b(_mask_row(z, 2)), b(Y)),
-     ValueError, r"`logits` must not contain a row with no finite entry.*row 2"),
-    ("out", lambda b, z: ll.value_and_grad(ll.cross_entropy)(b(z), b(Y), out=b(z)),
-     TypeError, r"`out` is supported for NumPy arrays only"),
-    ("out-bce", lambda b, z: ll.value_and_grad(ll.binary_cross_entropy_with_logits)(
-        b(z), b(np.zeros_like(z)), out=b(z)),
-     TypeError, r"`out` is supported for NumPy arrays only"),
+    (
+        "nan-logits",
+        lambda b, z: ll.cross_entropy(b(np.where(z == z[1, 1], np.nan, z)), b(Y)),
+        ValueError,
+        r"`logits` must not contain NaN or \+inf; found in row 1",
+    ),
+    (
+        "label-range",
+        lambda b, z: ll.cross_entropy(b(z), b(np.array([0, 4, 1, 1, 1, 1]))),
+        ValueError,
+        r"`target` labels must be in \[0, 4\).*got 4 at index 1",
+    ),
+    (
+        "label-shape",
+        lambda b, z: ll.cross_entropy(b(z), b(np.array([0, 1]))),
+        ValueError,
+        r"`target` must have shape \(6,\)",
+    ),
+    (
+        "int-logits",
+        lambda b, z: ll.cross_entropy(b(np.ones((2, 3), np.int32)), b(np.array([0, 1]))),
+        TypeError,
+        r"`logits` must be a real floating-point array.*integer dtype int32",
+    ),
+    (
+        "weight-shape",
+        lambda b, z: ll.cross_entropy(b(z), b(Y), weight=b(z[0, :2])),
+        ValueError,
+        r"`weight` must have shape \(4,\)",
+    ),
+    (
+        "weight-negative",
+        lambda b, z: ll.cross_entropy(b(z), b(Y), weight=b(-np.abs(z[0]))),
+        ValueError,
+        r"`weight` must be non-negative",
+    ),
+    (
+        "bce-target-range",
+        lambda b, z: ll.binary_cross_entropy_with_logits(b(z), b(z)),
+        ValueError,
+        r"`target` must be in \[0, 1\]",
+    ),
+    (
+        "bce-inf",
+        lambda b, z: ll.binary_cross_entropy_with_logits(
+            b(np.where(z == z[2, 0], np.inf, z)), b(np.zeros_like(z))
+        ),
+        ValueError,
+        r"`logits` must be finite; got inf at index \(2, 0\)",
+    ),
+    (
+        "probs-range",
+        lambda b, z: ll.binary_cross_entropy(b(z), b(np.zeros_like(z))),
+        ValueError,
+        r"`probs` must be in \[0, 1\]",
+    ),
+    (
+        "activation-nan",
+        lambda b, z: ll.softmax(b(np.where(z == z[0, 2], np.nan, z))),
+        ValueError,
+        r"`x` must not contain NaN; got nan at index \(0, 2\)",
+    ),
+    (
+        "all-masked-row",
+        lambda b, z: ll.log_softmax(b(_mask_row(z, 3))),
+        ValueError,
+        r"`x` must not contain a row with no finite entry.*row 3",
+    ),
+    (
+        "ce-all-masked-row",
+        lambda b, z: ll.cross_entropy(b(_mask_row(z, 2)), b(Y)),
+        ValueError,
+        r"`logits` must not contain a row with no finite entry.*row 2",
+    ),
+    (
+        "out",
+        lambda b, z: ll.value_and_grad(ll.cross_entropy)(b(z), b(Y), out=b(z)),
+        TypeError,
+        r"`out` is supported for NumPy arrays only",
+    ),
+    (
+        "out-bce",
+        lambda b, z: ll.value_and_grad(ll.binary_cross_entropy_with_logits)(
+            b(z), b(np.zeros_like(z)), out=b(z)
+        ),
+        TypeError,
+        r"`out` is supported for NumPy arrays only",
+    ),
 ]
 
 

@@ -158,15 +158,18 @@ def test_data_larger_than_one_workers_memory_limit():
     hold the data, nor could both together; "auto" streams it from its source each pass.
     """
     n, d, chunk = 350_000, 200, 10_000  # 560 MB of float64, 16 MB per block
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=":0",
-        memory_limit="500MiB",
-        silence_logs=logging.ERROR,
-    ) as cluster, distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",
+            memory_limit="500MiB",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         X = da.random.RandomState(0).standard_normal((n, d), chunks=(chunk, d))
         beta = np.linspace(-1.0, 1.0, d)
         y = (X @ beta + da.random.RandomState(1).standard_normal(n, chunks=chunk) > 0).astype(int)

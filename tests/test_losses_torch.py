@@ -73,8 +73,12 @@ def test_cross_entropy_matches_torch(layout, use_weight, use_ignore, eps, reduct
     _close(value, expected_val, dtype, scale=float(np.max(np.abs(expected_val))))
     _close(grad, expected_grad, dtype)
     # the value-only call gives the same value
-    _close(ll.cross_entropy(logits, target, axis=axis, **kw), expected_val, dtype,
-           scale=float(np.max(np.abs(expected_val))))
+    _close(
+        ll.cross_entropy(logits, target, axis=axis, **kw),
+        expected_val,
+        dtype,
+        scale=float(np.max(np.abs(expected_val))),
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -117,7 +121,9 @@ def test_binary_cross_entropy_matches_torch(use_weight, reduction, dtype):
     y[0, :2] = [1.0, 0.0]
     weight = rng.uniform(0.5, 2, 4).astype(dtype) if use_weight else None
     w_t = None if weight is None else torch.tensor(weight)
-    expected = F.binary_cross_entropy(torch.tensor(p), torch.tensor(y), weight=w_t, reduction=reduction)
+    expected = F.binary_cross_entropy(
+        torch.tensor(p), torch.tensor(y), weight=w_t, reduction=reduction
+    )
     value = ll.binary_cross_entropy(p, y, weight=weight, reduction=reduction)
     _close(value, expected.numpy(), dtype, scale=100.0)
     # gradients at interior points (PyTorch's gradient at exactly 0/1 is also reproduced)
@@ -128,7 +134,9 @@ def test_binary_cross_entropy_matches_torch(use_weight, reduction, dtype):
         return F.binary_cross_entropy(x, torch.tensor(y), weight=w_t, reduction=reduction)
 
     ev, eg = _torch_grad(torch_fn, interior, reduction)
-    v, g = ll.value_and_grad(ll.binary_cross_entropy)(interior, y, weight=weight, reduction=reduction)
+    v, g = ll.value_and_grad(ll.binary_cross_entropy)(
+        interior, y, weight=weight, reduction=reduction
+    )
     _close(g, eg, dtype, scale=float(np.max(np.abs(eg))))
 
 
@@ -160,7 +168,7 @@ def test_bce_with_logits_matches_torch(use_weight, use_pos_weight, reduction, dt
 
 
 def test_sigmoid_focal_loss_matches_torchvision_formula():
-    # torchvision.ops.sigmoid_focal_loss written out with torch primitives (autograd for the gradient)
+    # torchvision.ops.sigmoid_focal_loss written out with torch primitives (autograd: gradient)
     rng = np.random.default_rng(5)
     x = rng.normal(0, 3, 20)
     y = (rng.uniform(size=20) > 0.5).astype(np.float64)

@@ -53,7 +53,9 @@ def run_estimators(
     files: dict[str, Path] = {}
 
     # 6. gd against lbfgs on the same objective (no penalty, as in the hand-written loop)
-    _heading(con, first_step, "The same model with ll.LogisticRegression: gradient descent vs L-BFGS")
+    _heading(
+        con, first_step, "The same model with ll.LogisticRegression: gradient descent vs L-BFGS"
+    )
     X_tr, y_tr = data["X_train"][:, 1:], data["y_train"]  # drop the column of ones
     X_te, y_te = data["X_test"][:, 1:], data["y_test"]
     table = Table(header_style="bold", padding=(0, 2))
@@ -70,8 +72,14 @@ def run_estimators(
         result[f"{solver}_n_iter"] = int(model.n_iter_)
         result[f"{solver}_final_cost"] = float(model.loss_curve_[-1])
         result[f"{solver}_test_log_loss"] = loss
-        table.add_row(solver, str(model.n_iter_), f"{seconds:.2f}",
-                      f"{model.loss_curve_[-1]:.6f}", f"{loss:.4f}", f"{acc:.1%}")
+        table.add_row(
+            solver,
+            str(model.n_iter_),
+            f"{seconds:.2f}",
+            f"{model.loss_curve_[-1]:.6f}",
+            f"{loss:.4f}",
+            f"{acc:.1%}",
+        )
     con.print(table)
     con.print(
         "Both minimise the same J(w); L-BFGS uses curvature from past gradients and gets "
@@ -127,7 +135,8 @@ def run_estimators(
     result["test_log_loss_after_ts"] = log_loss(yd_te, after, labels=mlp.classes_)
     con.print(
         f"T = {ts.temperature_:.3f} (fitted on {len(yd_cal)} calibration images); held-out "
-        f"log loss {result['test_log_loss_before_ts']:.4f} -> {result['test_log_loss_after_ts']:.4f}; "
+        f"log loss {result['test_log_loss_before_ts']:.4f} -> "
+        f"{result['test_log_loss_after_ts']:.4f}; "
         "accuracy is unchanged (dividing logits by T keeps their order).",
         highlight=False,
     )
@@ -146,8 +155,10 @@ def _solver_figure(gd_curve: Any, lbfgs_curve: Any):
     with _style():
         fig = Figure(figsize=(8, 4.8), layout="constrained")
         ax = fig.add_subplot()
-        for curve, colour, label in ((gd_curve, BLUE, "gradient descent (solver='gd')"),
-                                     (lbfgs_curve, VERMILLION, "L-BFGS (solver='lbfgs')")):
+        for curve, colour, label in (
+            (gd_curve, BLUE, "gradient descent (solver='gd')"),
+            (lbfgs_curve, VERMILLION, "L-BFGS (solver='lbfgs')"),
+        ):
             ax.plot(np.arange(1, len(curve) + 1), curve, color=colour, label=label)
         ax.set_xscale("log")
         ax.set_yscale("log")

@@ -139,9 +139,7 @@ def check_axis(axis: Any, ndim: int, name: str = "logits") -> int:
         raise TypeError(f"`axis` must be an integer; got {_describe(axis)}")
     axis = int(axis)
     if not -ndim <= axis < ndim:
-        raise ValueError(
-            f"`axis` {axis} is out of range for `{name}` with {ndim} dimension(s)"
-        )
+        raise ValueError(f"`axis` {axis} is out of range for `{name}` with {ndim} dimension(s)")
     return axis % ndim
 
 
@@ -166,9 +164,7 @@ def check_broadcastable(arr: Any, shape: tuple[int, ...], name: str, to: str) ->
             f"`{name}` of shape {arr_shape} does not broadcast to `{to}`'s shape {shape}"
         ) from None
     if np.broadcast_shapes(arr_shape, shape) != shape:
-        raise ValueError(
-            f"`{name}` of shape {arr_shape} would enlarge `{to}`'s shape {shape}"
-        )
+        raise ValueError(f"`{name}` of shape {arr_shape} would enlarge `{to}`'s shape {shape}")
 
 
 def check_empty_mean(size: int, reduction: str, name: str) -> None:
@@ -233,7 +229,9 @@ def check_in_unit_interval(arr: Any, name: str) -> None:
     bad = ~((arr >= 0) & (arr <= 1))
     if any_true(get_namespace(arr), bad):
         where = _first_index(bad)
-        raise ValueError(f"`{name}` must be in [0, 1]; got {fmt_value(arr[where])} at index {where}")
+        raise ValueError(
+            f"`{name}` must be in [0, 1]; got {fmt_value(arr[where])} at index {where}"
+        )
 
 
 def check_labels(
@@ -289,9 +287,7 @@ def check_ignore_index(ignore_index: Any) -> int:
     return int(ignore_index)
 
 
-def check_class_weight(
-    weight: Any, n_classes: int, dtype: Any, like: Any = None
-) -> Any | None:
+def check_class_weight(weight: Any, n_classes: int, dtype: Any, like: Any = None) -> Any | None:
     """Per-class weights: 1-D, one per class, finite and non-negative."""
     if weight is None:
         return None
@@ -303,7 +299,9 @@ def check_class_weight(
     check_finite(w, "weight")
     if any_true(get_namespace(w), w < 0):
         where = _first_index(w < 0)
-        raise ValueError(f"`weight` must be non-negative; got {fmt_value(w[where])} at index {where}")
+        raise ValueError(
+            f"`weight` must be non-negative; got {fmt_value(w[where])} at index {where}"
+        )
     return w
 
 
@@ -323,7 +321,9 @@ def check_elementwise_weight(
     check_finite(w, name)
     if any_true(get_namespace(w), w < 0):
         where = _first_index(w < 0)
-        raise ValueError(f"`{name}` must be non-negative; got {fmt_value(w[where])} at index {where}")
+        raise ValueError(
+            f"`{name}` must be non-negative; got {fmt_value(w[where])} at index {where}"
+        )
     return w
 
 

@@ -229,7 +229,9 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> NDArray:
 def softmax(x: ArrayLike, axis: int = -1) -> NDArray:
     r"""Softmax: turns logits into probabilities that sum to 1 along `axis`.
 
-    .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}}, \quad m = \max_j x_j
+    .. math::
+
+        \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}}, \quad m = \max_j x_j
 
     Parameters
     ----------

@@ -377,8 +377,7 @@ def _as_dask_vector(v, name: str, rows: tuple[int, ...]):
             arr = arr[:, 0]
         if arr.ndim != 1 or arr.shape[0] != sum(rows):
             raise ValueError(
-                f"`{name}` has shape {arr.shape} but `X` has {sum(rows)} rows; "
-                "they must match"
+                f"`{name}` has shape {arr.shape} but `X` has {sum(rows)} rows; they must match"
             )
         v = da.from_array(arr, chunks=(rows,))
     if v.ndim == 2 and v.shape[1] == 1:
@@ -388,9 +387,7 @@ def _as_dask_vector(v, name: str, rows: tuple[int, ...]):
     if any(np.isnan(c) for c in v.chunks[0]):
         v = v.compute_chunk_sizes()
     if v.shape[0] != sum(rows):
-        raise ValueError(
-            f"`{name}` has {v.shape[0]} rows but `X` has {sum(rows)}; they must match"
-        )
+        raise ValueError(f"`{name}` has {v.shape[0]} rows but `X` has {sum(rows)}; they must match")
     if v.chunks[0] != rows:
         v = v.rechunk((rows,))
     return v
@@ -491,13 +488,22 @@ def prepare(est: Any, X, y, sample_weight=None, *, persist: Any = "auto"):
     if est.class_weight is not None:
         if sw is None:
             counts_parts = y_enc.map_blocks(
-                _weighted_counts, None, k, dtype=np.float64, chunks=((1,) * len(rows), (k,)),
+                _weighted_counts,
+                None,
+                k,
+                dtype=np.float64,
+                chunks=((1,) * len(rows), (k,)),
                 new_axis=1,
             )
         else:
             counts_parts = da.map_blocks(
-                _weighted_counts, y_enc, sw, k, dtype=np.float64,
-                chunks=((1,) * len(rows), (k,)), new_axis=1,
+                _weighted_counts,
+                y_enc,
+                sw,
+                k,
+                dtype=np.float64,
+                chunks=((1,) * len(rows), (k,)),
+                new_axis=1,
             )
         counts = counts_parts.sum(axis=0).compute()
         cw = _class_weights(est.class_weight, classes, counts)

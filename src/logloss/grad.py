@@ -89,9 +89,7 @@ def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     if entry is None:
         name = getattr(fn, "__qualname__", type(fn).__name__)
         known = ", ".join(sorted(f.__name__ for f in _REGISTRY))
-        raise TypeError(
-            f"`fn` {name} has no registered gradient; value_and_grad supports: {known}"
-        )
+        raise TypeError(f"`fn` {name} has no registered gradient; value_and_grad supports: {known}")
     routine, allowed, _ = entry
     nums = _normalise_argnums(argnums, allowed, fn.__name__)
     single = isinstance(argnums, numbers.Integral)

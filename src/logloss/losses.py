@@ -83,7 +83,9 @@ class _ClassLayout:
 
     def __init__(self, arr: Any, axis: int, name: str):
         if arr.ndim == 0:
-            raise ValueError(f"`{name}` must have at least one dimension (the classes); got a scalar")
+            raise ValueError(
+                f"`{name}` must have at least one dimension (the classes); got a scalar"
+            )
         self.arr = arr
         self.xp = xp = get_namespace(arr)
         shape = shape_of(arr)
@@ -184,9 +186,7 @@ def _scaled_sum(xp: Any, values: Any, scale: float) -> Any:
     return total * scale
 
 
-def _scales_labels(
-    y: Any, w: Any | None, ignore_index: int, reduction: str
-) -> tuple[float, float]:
+def _scales_labels(y: Any, w: Any | None, ignore_index: int, reduction: str) -> tuple[float, float]:
     """(scale of the weighted loss, scale of the unweighted z-loss) for hard labels."""
     if reduction != "mean":
         return 1.0, 1.0
@@ -264,7 +264,16 @@ def _cross_entropy(
             )
         else:
             main, lse, g = _portable.ce_labels_xp(
-                xp, lay.z, y, w, ignore_index, eps, softcap, z_loss, scale_main, scale_z,
+                xp,
+                lay.z,
+                y,
+                w,
+                ignore_index,
+                eps,
+                softcap,
+                z_loss,
+                scale_main,
+                scale_z,
                 need_grad,
             )
     extra = z_loss * lse * lse if z_loss > 0.0 else None
@@ -288,7 +297,8 @@ def cross_entropy(
 ) -> NDArray:
     r"""Softmax cross-entropy between logits and class labels or class probabilities.
 
-    For row :math:`i` with logits :math:`z_i`, :math:`\log p_{ic} = z_{ic} - \operatorname{LSE}(z_i)`.
+    For row :math:`i` with logits :math:`z_i`,
+    :math:`\log p_{ic} = z_{ic} - \operatorname{LSE}(z_i)`.
     With an integer label :math:`y_i`, smoothing :math:`\varepsilon` and class weights :math:`w`:
 
     .. math::
@@ -401,8 +411,7 @@ def _nll_loss(
     bad = valid & (picked == -np.inf)
     if any_true(xp, bad):
         raise ValueError(
-            "`log_probs` must not be -inf at the target class; "
-            f"found in row {first_true(xp, bad)}"
+            f"`log_probs` must not be -inf at the target class; found in row {first_true(xp, bad)}"
         )
     w_y = astype(xp, valid, lay.cdtype) if w is None else xp.where(valid, xp.take(w, yv), 0.0)
     # l_i = -w_{y_i} x_{i y_i}
@@ -646,7 +655,8 @@ def binary_cross_entropy_with_logits(
     .. math::
 
         \ell = -w \left[ p_w\, y' \log \sigma(x) + (1 - y') \log \sigma(-x) \right]
-             = w \left[ p_w\, y' \operatorname{softplus}(-x) + (1 - y') \operatorname{softplus}(x) \right]
+             = w \left[ p_w\, y' \operatorname{softplus}(-x)
+                 + (1 - y') \operatorname{softplus}(x) \right]
 
     PyTorch's ``binary_cross_entropy_with_logits`` (weight, pos_weight) plus Keras-style
     label smoothing towards 1/2.
@@ -807,9 +817,7 @@ def _softmax_focal_loss(
     # plain CE per row (unweighted, unscaled) and its gradient p - onehot(y)
     if xp is np:
         grad_ce = np.empty_like(lay.z) if need_grad else None
-        nll, _ = _kernels.ce_labels(
-            lay.z, y, None, ignore_index, 0.0, None, 0.0, 1.0, 0.0, grad_ce
-        )
+        nll, _ = _kernels.ce_labels(lay.z, y, None, ignore_index, 0.0, None, 0.0, 1.0, 0.0, grad_ce)
     else:
         check_no_out(out, arr)
         nll, _, grad_ce = _portable.ce_labels_xp(

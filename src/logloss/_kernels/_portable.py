@@ -118,7 +118,8 @@ def ce_labels(
     For a counted row i (``y_i != ignore_index``), with z' = softcap(z), lse_i = LSE(z'_i),
     p = softmax(z'_i), unmasked classes U_i = {c : z_ic > -inf} and W_i = sum_{c in U_i} w_c:
 
-        main_i = (1 - eps) w_{y_i} (lse_i - z'_{i y_i}) + (eps / C) sum_{c in U_i} w_c (lse_i - z'_ic)
+        main_i = (1 - eps) w_{y_i} (lse_i - z'_{i y_i})
+                 + (eps / C) sum_{c in U_i} w_c (lse_i - z'_ic)
 
     and ``main_i = lse_i = 0`` for ignored rows. The gradient written to ``grad_out`` is that of
     ``scale_main * sum_i main_i + scale_z * z_loss * sum_i lse_i**2``:
@@ -129,8 +130,18 @@ def ce_labels(
     times dz'/dz for a softcap; ignored rows get 0. Returns (main, lse) as float64 (N,).
     """
     main, lse, g = ce_labels_xp(
-        np, z, y, w, ignore_index, eps, softcap, z_loss, scale_main, scale_z,
-        need_grad=grad_out is not None, name=name,
+        np,
+        z,
+        y,
+        w,
+        ignore_index,
+        eps,
+        softcap,
+        z_loss,
+        scale_main,
+        scale_z,
+        need_grad=grad_out is not None,
+        name=name,
     )
     if grad_out is not None:
         np.copyto(grad_out, g, casting="same_kind")
@@ -234,8 +245,17 @@ def ce_probs(
     its loss is infinite. Returns (main, lse) as float64 (N,).
     """
     main, lse, g = ce_probs_xp(
-        np, z, t, w, eps, softcap, z_loss, scale_main, scale_z,
-        need_grad=grad_out is not None, name=name,
+        np,
+        z,
+        t,
+        w,
+        eps,
+        softcap,
+        z_loss,
+        scale_main,
+        scale_z,
+        need_grad=grad_out is not None,
+        name=name,
     )
     if grad_out is not None:
         np.copyto(grad_out, g, casting="same_kind")
