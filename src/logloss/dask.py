@@ -56,7 +56,14 @@ DASK_SOLVERS = ("lbfgs", "newton")
 
 
 def is_dask_collection(x: Any) -> bool:
-    """Whether `x` is a Dask array or DataFrame (without importing Dask for other inputs)."""
+    """Whether `x` is a Dask array or DataFrame (without importing Dask for other inputs).
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> is_dask_collection(np.zeros(3)), is_dask_collection(da.zeros(3))
+    (False, True)
+    """
     mod = type(x).__module__
     if not mod.startswith("dask"):
         return False

@@ -444,6 +444,15 @@ def read_metadata(path: str | os.PathLike) -> dict:
 
     For inspection (``logloss`` prints the training summary from it); use
     :func:`load` to get a model.
+
+    Examples
+    --------
+    >>> import numpy as np, logloss as ll, tempfile, os
+    >>> model = ll.LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
+    >>> path = ll.save(model, os.path.join(tempfile.mkdtemp(), "m.npz"))
+    >>> meta = ll.io.read_metadata(path)
+    >>> meta["format"], meta["format_version"]
+    ('logloss-model', 1)
     """
     path = _open_checked(Path(path))
     return _guarded(path, lambda arrays, zf: _read_meta(arrays, zf))

@@ -329,7 +329,16 @@ class LinearObjective:
 
 
 def numerical_gradient(f, theta: NDArray, h: float = 1e-6) -> NDArray:
-    """Central finite differences of the scalar function ``f(theta)`` (for tests and checks)."""
+    """Central finite differences of the scalar function ``f(theta)`` (for tests and checks).
+
+    .. math:: g_j = \\frac{f(\\theta + h e_j) - f(\\theta - h e_j)}{2h}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> numerical_gradient(lambda t: float(t @ t), np.array([1.0, -2.0])).round(6)
+    array([ 2., -4.])
+    """
     theta = np.asarray(theta, dtype=np.float64)
     g = np.empty_like(theta)
     for j in range(theta.size):

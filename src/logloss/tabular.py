@@ -338,6 +338,14 @@ def write_table(
 
     Text fields are quoted only where needed (pandas' CSV writer); floats are
     written in the shortest form that reads back to the same value.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> write_table(pd.DataFrame({"a": [1.5, 0.1], "b": ["x", "y"]}), path)
+    >>> open(path).read().splitlines()
+    ['a,b', '1.5,x', '0.1,y']
     """
     fmt = table_format(path)
     text = os.fspath(path)
