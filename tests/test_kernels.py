@@ -603,3 +603,134 @@ def test_one_row_of_200k_classes():
         main64, _ = _ce_reference(z[:1].astype(F64), y[:1])
         plain = K.ce_labels(z[:1], y[:1], None, -100, 0.0, None, 0.0, 1.0, 0.0)[0]
         assert abs(plain[0] - main64[0]) <= 8 * np.finfo(dt).eps * (abs(main64[0]) + 5)
+
+
+# ---------------------------------------------------------------------------
+# long rows, value only: one pass over memory (_max_sumexp_online)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_long_rows_value_only_match_portable(dtype):
+    rng = np.random.default_rng(21)
+    c = 40_000  # above _ONLINE_MIN: the value-only call takes the one-pass path
+    z = (rng.standard_normal((6, c)) * 4).astype(dtype)
+    z[0, 30_000] = 60.0  # the max in a late block: the running sum is rescaled
+    z[1, :5000] = -np.inf  # leading masked blocks before the first finite one
+    z[2, 2048:4096] = -np.inf  # a whole masked block in the middle
+    z[3, ::3] = -np.inf
+    z[4] = np.linspace(-50, 50, c, dtype=dtype)  # the max grows in every block
+    y = np.array([30_000, 7000, 100, 1, c - 1, -100])
+    w = rng.uniform(0.5, 2, c).astype(dtype)
+    for ww, cap, zl in ((None, None, 0.0), (w, None, 1e-3), (None, 30.0, 0.0)):
+        ref = P.ce_labels(z, y, ww, -100, 0.0, cap, zl, 1.0, 1.0)
+        got = K.ce_labels(z, y, ww, -100, 0.0, cap, zl, 1.0, 1.0)
+        assert K.last_path() == "numba"
+        size = np.abs(z[np.isfinite(z)]).max() + np.log(c)
+        close(got[0], ref[0], dtype, factor=16, floor=size)
+        close(got[1], ref[1], dtype, factor=16, floor=size)
+    # against a float64 formula, no masking
+    zf = z[4:5].astype(F64)
+    lse = np.log(np.sum(np.exp(zf - zf.max()))) + zf.max()
+    got = K.ce_labels(z[4:5], y[4:5], None, -100, 0.0, None, 0.0, 1.0, 0.0)[0]
+    assert abs(got[0] - (lse - zf[0, -1])) <= 16 * np.finfo(dtype).eps * 60
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_long_rows_value_only_errors_match_portable(dtype):
+    c = 20_000
+    z = np.zeros((3, c), dtype)
+    y = np.array([0, 1, 2])
+    args = (None, -100, 0.0, None, 0.0, 1.0, 1.0)
+    for bad, col in ((np.nan, 5), (np.nan, 19_999), (np.inf, 12_000)):
+        zz = z.copy()
+        zz[1, col] = bad
+        msg = _errors("ce_labels", zz, y, *args)
+        assert msg == "`logits` must not contain NaN or +inf; found in row 1"
+    zz = z.copy()
+    zz[1, :] = -np.inf
+    zz[1, 15_000] = np.nan  # NaN hidden among -inf: still NaN, not "all -inf"
+    assert "NaN" in _errors("ce_labels", zz, y, *args)
+    zz = z.copy()
+    zz[1, :4096] = -np.inf
+    zz[1, 100] = np.nan  # NaN in a masked block before the first finite one
+    assert "NaN" in _errors("ce_labels", zz, y, *args)
+    zz = z.copy()
+    zz[2, :] = -np.inf
+    assert "all -inf" in _errors("ce_labels", zz, y, *args)
+    zz = z.copy()
+    zz[1, 1] = -np.inf
+    assert "-inf at the target class" in _errors("ce_labels", zz, y, *args)
+
+
+# ---------------------------------------------------------------------------
+# BCE: in-kernel reduction and target check
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_reduce_equals_scaled_sum_of_elements(dtype):
+    rng = np.random.default_rng(22)
+    x = (rng.standard_normal(50_001) * 5).astype(dtype)  # several blocks, a partial last one
+    t = rng.uniform(0, 1, x.shape).astype(dtype)
+    w = rng.uniform(0.1, 2, x.shape).astype(dtype)
+    for ww, scale in ((None, 1.0), (w, 1.0 / x.size)):
+        per = P.bce_logits(x, t, ww, None, 0.1, scale)
+        g = np.empty_like(x)
+        parts = K.bce_logits(x, t, ww, None, 0.1, scale, g, reduce=True)
+        assert K.last_path() == "numba" and parts.dtype == F64 and parts.size < x.size
+        ref = float(np.sum(per.astype(F64)) * scale)
+        assert abs(parts.sum() - ref) <= 16 * np.finfo(dtype).eps * abs(ref)
+        g_ref = np.empty_like(x)
+        P.bce_logits(x, t, ww, None, 0.1, scale, g_ref)
+        # a difference of two terms: judged on their size, scale * w
+        mag = scale * (1.0 if ww is None else ww.astype(F64))
+        assert np.all(np.abs(g - g_ref) <= 16 * np.finfo(dtype).eps * mag)
+    # the portable path with reduce: the same contract
+    xs = x[::2]
+    parts = K.bce_logits(xs, t[::2], None, None, 0.0, 0.5, reduce=True)
+    assert K.last_path() == "portable"
+    ref = float(np.sum(P.bce_logits(xs, t[::2], None, None, 0.0, 0.5))) * 0.5
+    assert abs(parts.sum() - ref) <= 1e-12 * abs(ref)
+
+
+def test_bce_mean_near_float64_max_stays_finite():
+    x = np.full(20_000, -np.finfo(F64).max / 4)  # each loss max/4: their sum overflows
+    t = np.ones_like(x)
+    value = ll.binary_cross_entropy_with_logits(x, t)
+    assert np.isfinite(value) and value == pytest.approx(np.finfo(F64).max / 4, rel=1e-12)
+    loss, g = ll.value_and_grad(ll.binary_cross_entropy_with_logits)(x, t)
+    assert loss == value and np.all(np.isfinite(g))
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.25, np.nan])
+def test_bce_target_checked_in_kernel_with_the_validation_message(bad):
+    x = np.zeros((30, 1000), F32)
+    t = np.full_like(x, 0.5)
+    t[17, 123] = bad
+    want = f"`target` must be in [0, 1]; got {bad} at index (17, 123)"
+    with pytest.raises(ValueError) as info:
+        ll.binary_cross_entropy_with_logits(x, t)
+    assert K.last_path() == "numba"
+    assert str(info.value) == want
+    msgs = []
+    for disable in ("", "1"):
+        os.environ["LOGLOSS_DISABLE_NUMBA"] = disable
+        try:
+            for fn in (
+                lambda: ll.binary_cross_entropy_with_logits(x, t),
+                lambda: ll.value_and_grad(ll.binary_cross_entropy_with_logits)(x, t),
+                lambda: ll.binary_cross_entropy_with_logits(x, t, reduction="none"),
+            ):
+                with pytest.raises(ValueError) as info:
+                    fn()
+                msgs.append(str(info.value))
+        finally:
+            os.environ.pop("LOGLOSS_DISABLE_NUMBA", None)
+    assert len(set(msgs)) == 1, msgs  # kernel and portable path: one message
+
+
+def test_bce_overflow_from_finite_weights_is_a_clear_error():
+    x = np.full(10, -1e38, F32)
+    with pytest.raises(ValueError, match="overflows float32"):
+        K.bce_logits(x, np.ones_like(x), None, np.full(10, 10.0, F32), 0.0, 1.0)

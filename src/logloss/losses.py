@@ -486,14 +486,22 @@ def nll_loss(
 # ---------------------------------------------------------------------------
 
 
-def _elementwise_inputs(x: ArrayLike, target: ArrayLike, name: str, reduction: str):
+def _elementwise_inputs(
+    x: ArrayLike, target: ArrayLike, name: str, reduction: str, check_target: bool = True
+):
+    """(array, x in the compute dtype, target, compute dtype, reduction), validated.
+
+    ``check_target=False`` leaves the [0, 1] test of the target to the caller (the BCE
+    kernel makes it in its own pass over the target).
+    """
     arr = as_float_array(x, name)
     xp = get_namespace(arr)
     reduction = check_reduction(reduction)
     cdtype = compute_dtype(arr.dtype, xp)
     t = as_real_array(target, "target", cdtype, like=arr)
     check_same_shape(arr, t, name, "target")
-    check_in_unit_interval(t, "target")
+    if check_target:
+        check_in_unit_interval(t, "target")
     check_empty_mean(size_of(arr), reduction, name)
     return arr, astype(xp, arr, cdtype), t, cdtype, reduction
 
@@ -612,7 +620,10 @@ def _bce_with_logits(
     need_grad: bool = False,
     out: np.ndarray | None = None,
 ):
-    arr, x, t, cdtype, reduction = _elementwise_inputs(logits, target, "logits", reduction)
+    # NumPy: the kernel checks the target's [0, 1] range in its own pass over it
+    arr, x, t, cdtype, reduction = _elementwise_inputs(
+        logits, target, "logits", reduction, check_target=get_namespace(logits) is not np
+    )
     xp = get_namespace(arr)
     shape = shape_of(arr)
     eps = check_label_smoothing(label_smoothing)
@@ -628,11 +639,18 @@ def _bce_with_logits(
             # write straight into `out` (the logits themselves allowed) when the layout permits
             direct = out is not None and out.dtype == cdtype and out.flags.c_contiguous
             grad_out = out if direct else np.empty(arr.shape, cdtype)
-        loss = _kernels.bce_logits(x, t, w, pw, eps, scale, grad_out)
+        reduce = reduction != "none"
+        loss = _kernels.bce_logits(
+            x, t, w, pw, eps, scale, grad_out, reduce=reduce, check_target=True
+        )
+        if reduce:  # partial sums of scale * loss
+            value = _reduce(loss, None, reduction, 1.0, 0.0, shape, arr.dtype)
+        else:
+            value = _reduce(loss.reshape(-1), None, reduction, 1.0, 0.0, shape, arr.dtype)
     else:
         check_no_out(out, arr)
         loss, grad_out = _portable.bce_logits_xp(xp, x, t, w, pw, eps, scale, need_grad)
-    value, _ = _elementwise_result(loss, reduction, arr.dtype, shape)
+        value, _ = _elementwise_result(loss, reduction, arr.dtype, shape)
     if not need_grad:
         return value, None
     return value, _finish_elementwise_grad(grad_out, arr, out)

@@ -230,6 +230,7 @@ class LinearObjective:
             # (which the Hessian needs) and the weights are applied afterwards
             g_out = Zb if need_grad else None
             scale = 1.0 if (swb is not None or keep) else inv_n
+            reduced = False  # True when the kernel returns partial sums of scale * loss
             if self.link == "softmax":
                 main, _ = _kernels.ce_labels(Zb, yb, None, -100, 0.0, None, 0.0, scale, 0.0, g_out)
                 if keep:
@@ -239,15 +240,19 @@ class LinearObjective:
                     Hb[np.arange(stop - start), yb] += 1.0
             else:
                 zb = Zb.reshape(-1)
+                reduced = swb is None and not keep
                 main = _kernels.bce_logits(
-                    zb, yb, None, None, 0.0, scale, zb if need_grad else None
+                    zb, yb, None, None, 0.0, scale, zb if need_grad else None, reduce=reduced
                 )
                 if keep:
                     # sigmoid'(z) = p (1 - p) with p = g + y and 1 - p = (1 - y) - g, both exact
                     g = Zb[:, 0]
                     d = (g + yb) * ((1.0 - yb) - g)
                     hess[start:stop, 0] = d * swb if swb is not None else d * inv_n
-            loss += float(main @ swb) if swb is not None else float(main.sum()) * inv_n
+            if swb is not None:
+                loss += float(main @ swb)
+            else:
+                loss += float(main.sum()) * (1.0 if reduced else inv_n)
             if not need_grad:
                 continue
             if swb is not None:

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import fmt_value, raise_bad_row
+from .._validation import check_in_unit_interval, fmt_value, raise_bad_row
 from ._portable import bce_logits as _bce_logits_portable
 from ._portable import ce_labels as _ce_labels_portable
 from ._portable import ce_probs as _ce_probs_portable
@@ -296,10 +296,19 @@ def bce_logits(
     scale: float,
     grad_out: np.ndarray | None = None,
     name: str = "logits",
+    *,
+    reduce: bool = False,
+    check_target: bool = False,
 ) -> np.ndarray:
     """Elementwise sigmoid BCE on logits and its gradient; `w`, `pw` broadcast to `x`.
 
-    Same arguments, results and errors as ``_portable.bce_logits`` (which see).
+    Same arguments, results and errors as ``_portable.bce_logits`` (which see), and:
+
+    - ``reduce=True``: return a 1-D float64 array whose sum is ``sum(scale * loss)``
+      (per-block partial sums on the numba path: the per-element losses are never
+      stored) instead of the per-element losses;
+    - ``check_target=True``: targets outside [0, 1] (or NaN) raise the validation
+      layer's error; the numba path finds them in its own pass over `y`.
     """
     mode = _route(x, grad_out, None)
     if mode is not None and (not isinstance(y, np.ndarray) or y.shape != x.shape):
@@ -310,7 +319,10 @@ def bce_logits(
             mode = None
     if mode is None:
         _set_path("portable")
-        return _bce_logits_portable(x, y, w, pw, eps, scale, grad_out, name)
+        if check_target:
+            check_in_unit_interval(y, "target")
+        loss = _bce_logits_portable(x, y, w, pw, eps, scale, grad_out, name)
+        return loss.reshape(-1) * scale if reduce else loss
     _set_path("numba")
     bce = _modules["bce"]
     dt = x.dtype.type
@@ -343,17 +355,33 @@ def bce_logits(
         g, write, in_place = np.empty(1, x.dtype), False, False
     else:
         g, write, in_place = grad_out.reshape(-1), True, mode == "inplace"
-    loss = np.empty(n, np.float64)
-    bad = np.zeros(-(-n // block), np.int8)
+    n_blocks = -(-n // block)
+    loss = np.empty(n_blocks if reduce else n, np.float64)
+    bad = np.zeros(n_blocks, np.int8)
     keep = dt(1.0 - eps) if eps > 0.0 else dt(1.0)
     half = dt(0.5 * eps) if eps > 0.0 else dt(0.0)
     bce.bce_kernel(
         xf, yf, wa, w_full, pwa, pw_full, keep, half, dt(scale), g, write, in_place, loss,
-        block, bad,
+        reduce, float(scale), block, bad,
     )  # fmt: skip
     if bad.any():
-        first = int(np.argmax(~np.isfinite(loss)))
-        where = tuple(int(i) for i in np.unravel_index(first, shape))
-        value = (grad_out if in_place else x)[where]  # in place, the bad value was kept
-        raise ValueError(f"`{name}` must be finite; got {fmt_value(value)} at index {where}")
-    return loss.reshape(shape)
+        if check_target and (bad == 2).any():
+            check_in_unit_interval(y, "target")  # raises, naming the first bad target
+        # the first non-finite loss: a NaN or +-inf logit (the target, if unchecked, is
+        # finite there: a NaN target is outside [0, 1])
+        xs = g if in_place else xf  # in place, the bad value was kept
+        for b in np.flatnonzero(bad):
+            b0 = int(b) * block
+            part = xs[b0 : b0 + block]
+            hit = ~np.isfinite(part)
+            if hit.any():
+                first = b0 + int(np.argmax(hit))
+                where = tuple(int(i) for i in np.unravel_index(first, shape))
+                raise ValueError(
+                    f"`{name}` must be finite; got {fmt_value(xs[first])} at index {where}"
+                )
+        raise ValueError(
+            f"the loss of finite `{name}` overflows {x.dtype}: `weight` or `pos_weight` "
+            "is too large for this dtype"
+        )
+    return loss if reduce else loss.reshape(shape)

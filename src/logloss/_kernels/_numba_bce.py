@@ -15,6 +15,12 @@ logits (N, C), say): the caller prepares them. A non-finite loss (NaN or +-inf i
 is flagged per block (NaN - NaN and inf - inf are NaN, so sum(l - l) is NaN exactly
 then); the caller finds the first bad element and raises. Where the loss is not finite
 the gradient slot keeps x's value, so an in-place call still shows the bad value.
+Targets outside [0, 1] (NaN included) are flagged per block too, from the same reads.
+
+With ``reduce`` the per-element losses never reach memory: each block writes one
+float64 partial sum of ``scale * l`` (blocks are fixed by the block length, so the
+result does not depend on the number of threads). Scaling before summing keeps a mean
+of float64 losses near the dtype's maximum finite.
 """
 
 from __future__ import annotations
@@ -56,15 +62,22 @@ def _bce_grad(xv, u, pos, neg, wv, scale):
 
 @njit(fastmath=_FMR, error_model="numpy", cache=True)
 def _bce_block(x, y, w, pw, keep, half, scale, g, write, loss):
-    """One block: the loss into `loss` (x's dtype) and, if `write`, the gradient into g;
-    returns sum_j (l_j - l_j), NaN exactly when some l_j is not finite."""
+    """One block: the loss into `loss` (x's dtype) and, if `write`, the gradient into g.
+
+    Returns (sum_j (l_j - l_j), #targets outside [0, 1]): the first is NaN exactly when
+    some l_j is not finite.
+    """
     zero = like(x, 0.0)
+    one = like(x, 1.0)
     acc = zero
+    bad_t = zero
     if write and same_memory(x, g):
         for j in range(g.shape[0]):
             xv = g[j]
             wv = w[j]
-            lv, u, pos, neg = _bce_elem(xv, y[j], pw[j], wv, keep, half)
+            yv = y[j]
+            bad_t += zero if (yv >= zero) & (yv <= one) else one
+            lv, u, pos, neg = _bce_elem(xv, yv, pw[j], wv, keep, half)
             loss[j] = lv
             ok = lv - lv
             acc += ok
@@ -73,17 +86,21 @@ def _bce_block(x, y, w, pw, keep, half, scale, g, write, loss):
         for j in range(x.shape[0]):
             xv = x[j]
             wv = w[j]
-            lv, u, pos, neg = _bce_elem(xv, y[j], pw[j], wv, keep, half)
+            yv = y[j]
+            bad_t += zero if (yv >= zero) & (yv <= one) else one
+            lv, u, pos, neg = _bce_elem(xv, yv, pw[j], wv, keep, half)
             loss[j] = lv
             ok = lv - lv
             acc += ok
             g[j] = _bce_grad(xv, u, pos, neg, wv, scale) if ok == zero else xv
     else:
         for j in range(x.shape[0]):
-            lv = _bce_elem(x[j], y[j], pw[j], w[j], keep, half)[0]
+            yv = y[j]
+            bad_t += zero if (yv >= zero) & (yv <= one) else one
+            lv = _bce_elem(x[j], yv, pw[j], w[j], keep, half)[0]
             loss[j] = lv
             acc += lv - lv
-    return acc
+    return acc, bad_t
 
 
 @njit(error_model="numpy", cache=True)
@@ -94,12 +111,25 @@ def _widen(src, dst):
         dst[j] = src[j]
 
 
+@njit(fastmath=_FMR, error_model="numpy", cache=True)
+def _scaled_sum64(src, scale):
+    """sum_j scale * src_j in float64 (src is in the L1 cache: a short second loop)."""
+    total = 0.0
+    for j in range(src.shape[0]):
+        total += np.float64(src[j]) * scale
+    return total
+
+
 @njit(parallel=True, fastmath=_FM, error_model="numpy", cache=True)
 def bce_kernel(
-    x, y, w, w_full, pw, pw_full, keep, half, scale, g, write, in_place, loss, block, bad
-):
-    """Blocks of `block` elements in parallel; bad[b] = 1 where block b has a non-finite loss.
+    x, y, w, w_full, pw, pw_full, keep, half, scale, g, write, in_place, loss, reduce, lscale,
+    block, bad,
+):  # fmt: skip
+    """Blocks of `block` elements in parallel.
 
+    bad[b] = 1 where block b has a non-finite loss, 2 where it has a target outside
+    [0, 1] (which takes precedence), else 0. `loss` is per element (float64) or, with
+    `reduce`, one partial sum of ``lscale * l`` per block (lscale: `scale` in float64).
     `w` / `pw`: full-size when `*_full`, else one tile of length `block`. `g` is the flat
     gradient when `write` (it is x itself when `in_place`), else a length-1 dummy.
     """
@@ -113,14 +143,19 @@ def bce_kernel(
         tmp = np.empty(b1 - b0, x.dtype)
         if write:
             if in_place:
-                acc = _bce_block(
+                acc, bad_t = _bce_block(
                     g[b0:b1], y[b0:b1], ws, pws, keep, half, scale, g[b0:b1], True, tmp
                 )
             else:
-                acc = _bce_block(
+                acc, bad_t = _bce_block(
                     x[b0:b1], y[b0:b1], ws, pws, keep, half, scale, g[b0:b1], True, tmp
                 )
         else:
-            acc = _bce_block(x[b0:b1], y[b0:b1], ws, pws, keep, half, scale, g[0:1], False, tmp)
-        _widen(tmp, loss[b0:b1])
-        bad[b] = 0 if acc == 0 else 1
+            acc, bad_t = _bce_block(
+                x[b0:b1], y[b0:b1], ws, pws, keep, half, scale, g[0:1], False, tmp
+            )
+        if reduce:
+            loss[b] = _scaled_sum64(tmp, lscale)
+        else:
+            _widen(tmp, loss[b0:b1])
+        bad[b] = 2 if bad_t != 0 else (0 if acc == 0 else 1)

@@ -42,6 +42,9 @@ STATUS_MASKED_POSITIVE = 4  # positive target probability at a -inf class
 _FM = {"contract"}  # fused multiply-add only: results as exact as without fast-math
 _FMR = {"contract", "reassoc"}  # + reassociation, for vectorised sums (order fixed per row length)
 _BLOCK = 2048
+# Value-only rows longer than this take one pass over memory (_max_sumexp_online); shorter
+# rows stay in the L1/L2 cache between passes 1 and 2, where two plain passes are faster.
+_ONLINE_MIN = 16384
 
 # ---------------------------------------------------------------------------
 # pass 1: row max (and count of masked entries)
@@ -209,6 +212,34 @@ def _target_sums(x, cap, t, w, has_w, keep, spread, m):
     return T, A, k, bad
 
 
+@njit(fastmath=_FM, error_model="numpy", cache=True)
+def _max_sumexp_online(x, cap):
+    """(m, s) = (max_c z'_c, sum_c exp(z'_c - m)) in one pass over memory (value-only calls).
+
+    Blocks of ``_BLOCK`` elements: the block's max, then its exponentials while the block
+    is in the L1 cache; the running sum is rescaled by exp(m_old - m_new) (one scalar exp
+    per block) when the max grows. Same statistics as passes 1 and 2, as NaN/inf-aware:
+    m = +inf for a +inf entry, s = NaN for a NaN entry, m = -inf for a row of -inf.
+    """
+    n = x.shape[0]
+    m = -np.inf
+    s = 0.0
+    for b0 in range(0, n, _BLOCK):
+        xb = x[b0 : min(b0 + _BLOCK, n)]
+        mb = np.float64(_max(xb, cap))
+        if mb == np.inf:
+            return mb, s
+        if mb == -np.inf:
+            s += _sumexp(xb, cap, like(x, 0.0))  # 0, or NaN when the block holds a NaN
+            continue
+        if mb > m:
+            if m > -np.inf:
+                s *= math.exp(m - mb)
+            m = mb
+        s += _sumexp(xb, cap, like(x, m))
+    return m, s
+
+
 # ---------------------------------------------------------------------------
 # pass 3: gradients
 # ---------------------------------------------------------------------------
@@ -303,6 +334,28 @@ def _empty_row_status(x, cap, counted):
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
+def _labels_row_value(x, zy, wy, valid, cap):
+    """Value-only row without smoothing: (w_y (lse - z'_y), lse, status), one pass.
+
+    The statuses come in the order of the three-pass row: +inf, a row of -inf, NaN, then
+    a masked target.
+    """
+    m, s = _max_sumexp_online(x, cap)
+    if m == np.inf:
+        return 0.0, 0.0, STATUS_NONFINITE
+    if m == -np.inf:
+        return 0.0, 0.0, _empty_row_status(x, cap, valid)
+    if s != s:
+        return 0.0, 0.0, STATUS_NONFINITE
+    if valid and zy == -np.inf:
+        return 0.0, 0.0, STATUS_MASKED_TARGET
+    if not valid:
+        return 0.0, 0.0, STATUS_OK
+    lse = m + math.log(s)
+    return wy * (lse - np.float64(zy)), lse, STATUS_OK
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True)
 def _labels_row(x, g, yi, w, has_w, ignore_index, eps, cap, z_loss, sm, sz, write):
     """One row of ce_labels: returns (main, lse, status) and fills g when `write`."""
     n = x.shape[0]
@@ -313,6 +366,9 @@ def _labels_row(x, g, yi, w, has_w, ignore_index, eps, cap, z_loss, sm, sz, writ
         zy = fsoftcap(zy, cap)
     grad_row = write and valid
     capped = grad_row and cap > 0  # z' lives in g from pass 1 on
+    if not write and eps == 0.0 and n > _ONLINE_MIN:
+        wy = np.float64(w[yv]) if has_w else 1.0
+        return _labels_row_value(x, zy, wy, valid, cap)
     if capped:
         m = _max_store_capped(x, g, cap)
     else:
@@ -324,8 +380,6 @@ def _labels_row(x, g, yi, w, has_w, ignore_index, eps, cap, z_loss, sm, sz, writ
         if st == STATUS_OK and write:
             _fill(g, like(x, 0.0))
         return 0.0, 0.0, st
-    if valid and zy == -np.inf:
-        return 0.0, 0.0, STATUS_MASKED_TARGET
     # smoothing sums before pass 2, which may overwrite x (in place) with e
     W = 0.0
     A = 0.0
@@ -352,6 +406,8 @@ def _labels_row(x, g, yi, w, has_w, ignore_index, eps, cap, z_loss, sm, sz, writ
         s = _sumexp(x, cap, m)
     if s != s:
         return 0.0, 0.0, STATUS_NONFINITE
+    if valid and zy == -np.inf:  # after the NaN test: the portable path's order
+        return 0.0, 0.0, STATUS_MASKED_TARGET
     if not valid:
         if write:
             _fill(g, like(x, 0.0))
