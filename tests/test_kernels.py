@@ -460,8 +460,11 @@ def test_results_do_not_depend_on_thread_count(tmp_path):
         gb = np.empty_like(x)
         b = K.bce_logits(x, (x > 0).astype(np.float32), None, None, 0.0, 1.0, gb)
         assert K.last_path() == "numba"
+        X = rng.standard_normal((20_011, 37)).astype(np.float32)
+        mv = K.matvec(X, rng.standard_normal(37).astype(np.float32))
+        rv = K.rmatvec(X, rng.standard_normal(20_011).astype(np.float32))
         h = hashlib.sha256()
-        for a in (m, l, g, b, gb):
+        for a in (m, l, g, b, gb, mv, rv):
             h.update(a.tobytes())
         print(h.hexdigest())
         """
@@ -734,3 +737,62 @@ def test_bce_overflow_from_finite_weights_is_a_clear_error():
     x = np.full(10, -1e38, F32)
     with pytest.raises(ValueError, match="overflows float32"):
         K.bce_logits(x, np.ones_like(x), None, np.full(10, 10.0, F32), 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------
+# matrix-vector products of one-logit linear models
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_matvec_and_rmatvec_against_float64(dtype, monkeypatch):
+    rng = np.random.default_rng(23)
+    X = rng.standard_normal((30_001, 53)).astype(dtype)  # rows not a multiple of the slices
+    w = rng.standard_normal(53).astype(dtype)
+    g = rng.standard_normal(30_001).astype(dtype)
+    X64 = X.astype(F64)
+    eps = np.finfo(dtype).eps
+    z = K.matvec(X, w)
+    assert z.dtype == dtype and z.shape == (30_001,)
+    ref = X64 @ w.astype(F64)
+    assert np.all(np.abs(z - ref) <= 8 * eps * (np.abs(X64) @ np.abs(w.astype(F64))))
+    out = np.empty(30_001, dtype)
+    assert K.matvec(X, w, out) is out and np.array_equal(out, z)
+    r = K.rmatvec(X, g)
+    assert r.dtype == F64 and r.shape == (53,)
+    ref = X64.T @ g.astype(F64)
+    # float64 totals of 256-row blocks: far tighter than a float32 sum over all rows
+    bound = 256 * eps * (np.abs(X64).T @ np.abs(g.astype(F64))) / 16
+    assert np.all(np.abs(r - ref) <= bound)
+    # the NumPy fallbacks (small X, disabled numba, other dtypes) agree
+    monkeypatch.setenv("LOGLOSS_DISABLE_NUMBA", "1")
+    assert np.allclose(K.matvec(X, w), z, rtol=64 * eps, atol=64 * eps * 50)
+    assert np.allclose(K.rmatvec(X, g), r, rtol=1e-3 if dtype == F32 else 1e-10)
+    monkeypatch.delenv("LOGLOSS_DISABLE_NUMBA")
+    small = X[:10]
+    assert np.allclose(K.rmatvec(small, g[:10]), X64[:10].T @ g[:10].astype(F64), rtol=1e-5)
+    assert np.allclose(K.rmatvec(X, g.astype(np.float16)), ref, rtol=1e-2, atol=1e-1)
+
+
+def test_kernels_wait_passively_unless_the_user_chose_a_policy():
+    """Spinning OpenMP threads starve BLAS's on a small machine: see ``_numba_math``."""
+    code = (
+        "import os, numpy as np; from logloss import _kernels as K; "
+        "K.ce_labels(np.zeros((2, 3)), np.array([0, 1]), None, -100, 0.0, None, 0.0, 1.0, 0.0); "
+        "assert K.last_path() == 'numba'; "
+        "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
+    )
+    presets = (
+        ({}, "PASSIVE None"),
+        ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE None"),
+        ({"GOMP_SPINCOUNT": "1000"}, "None 1000"),
+    )
+    for preset, want in presets:
+        env = {
+            k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+        }
+        env.pop("LOGLOSS_DISABLE_NUMBA", None)
+        env.update(preset)
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.strip() == want

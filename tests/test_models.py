@@ -509,3 +509,21 @@ def test_mixed_precision_default_reaches_the_float64_solution(monkeypatch, solve
     np.testing.assert_allclose(mixed.coef_, pure.coef_, atol=1e-5 * scale)
     assert mixed.loss_curve_[-1] == pytest.approx(pure.loss_curve_[-1], rel=1e-10)
     assert seen == list(range(1, mixed.n_iter_ + 1)) == list(range(1, len(mixed.loss_curve_) + 1))
+
+
+def test_small_fits_run_kernels_and_blas_on_one_thread():
+    import numba
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from logloss.models._base import kernel_threads
+
+    def blas_threads():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    with threadpool_limits(2, user_api="blas"):
+        numba_before, blas_before = numba.get_num_threads(), blas_threads()
+        with kernel_threads(1797 * 10):  # a digits-sized softmax objective
+            assert numba.get_num_threads() == 1 and blas_threads() == {1}
+        assert numba.get_num_threads() == numba_before and blas_threads() == blas_before
+        with kernel_threads(1 << 20):  # large calls keep every thread
+            assert numba.get_num_threads() == numba_before and blas_threads() == blas_before

@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _kernels
+from .objective import linear_backward, linear_forward
 
 __all__ = [
     "is_dask_collection",
@@ -108,7 +109,7 @@ def _block_loss_grad(Xb, yb, wb, theta, cw, spec, need_grad):
     out = np.zeros(1 + n_coef + (k if fit_intercept else 0))
     if Xb.shape[0] == 0:
         return out
-    Z = Xb @ W
+    Z = linear_forward(Xb, W, np.empty((Xb.shape[0], k), Xb.dtype))
     if fit_intercept:
         Z += b
     s = _row_weights(yb, wb, cw)
@@ -126,7 +127,9 @@ def _block_loss_grad(Xb, yb, wb, theta, cw, spec, need_grad):
         if s is not None:
             Z *= s.astype(Xb.dtype)[:, None]
         # dL/dW = X^T G, dL/db = sum_i G_i
-        out[1 : 1 + n_coef] = (Xb.T @ Z).reshape(-1)
+        gW = np.zeros((n_features, k))
+        linear_backward(Xb, Z, gW)
+        out[1 : 1 + n_coef] = gW.reshape(-1)
         if fit_intercept:
             out[1 + n_coef :] = Z.sum(axis=0, dtype=np.float64)
     return out
@@ -147,8 +150,8 @@ def _block_hessp(Xb, yb, wb, theta, v, cw, spec):
         return out
     W, b = _unpack(theta, n_features, k, fit_intercept, Xb.dtype)
     V, vb = _unpack(v, n_features, k, fit_intercept, Xb.dtype)
-    Z = Xb @ W + b
-    U = Xb @ V + vb
+    Z = linear_forward(Xb, W, np.empty((Xb.shape[0], k), Xb.dtype)) + b
+    U = linear_forward(Xb, V, np.empty((Xb.shape[0], k), Xb.dtype)) + vb
     if link == "softmax":
         # p = e^{z - max z} / sum e^{z - max z}: every exponent is <= 0
         P = np.exp(Z - Z.max(axis=1, keepdims=True))
@@ -163,7 +166,9 @@ def _block_hessp(Xb, yb, wb, theta, v, cw, spec):
     s = _row_weights(yb, wb, cw)
     if s is not None:
         T *= s.astype(Xb.dtype)[:, None]
-    out[:n_coef] = (Xb.T @ T).reshape(-1)
+    gV = np.zeros((n_features, k))
+    linear_backward(Xb, T, gV)
+    out[:n_coef] = gV.reshape(-1)
     if fit_intercept:
         out[n_coef:] = T.sum(axis=0, dtype=np.float64)
     return out

@@ -47,6 +47,23 @@ def _block_rows(n_outputs: int, itemsize: int) -> int:
     return max(1024, _BLOCK_BYTES // max(1, n_outputs * itemsize))
 
 
+def linear_forward(X: NDArray, W: NDArray, out: NDArray) -> NDArray:
+    """out = X @ W (n, K'); with one column, the numba matrix-vector kernel."""
+    if W.shape[1] == 1:
+        _kernels.matvec(X, np.ascontiguousarray(W[:, 0]), out[:, 0])
+    else:
+        np.matmul(X, W, out=out)
+    return out
+
+
+def linear_backward(X: NDArray, G: NDArray, acc: NDArray) -> None:
+    """acc (d, K', float64) += X.T @ G; with one column, the numba kernel (float64 totals)."""
+    if G.shape[1] == 1:
+        acc[:, 0] += _kernels.rmatvec(X, np.ascontiguousarray(G[:, 0]))
+    else:
+        acc += X.T @ G
+
+
 def normalised_weights(
     sample_weight: NDArray | None, n_samples: int, dtype: np.dtype
 ) -> tuple[NDArray | None, float]:
@@ -224,7 +241,7 @@ class LinearObjective:
             Xb, yb = X[start:stop], y[start:stop]
             swb = None if sw is None else sw[start:stop]
             Zb = Z[: stop - start]
-            np.matmul(Xb, W, out=Zb)
+            linear_forward(Xb, W, Zb)
             Zb += b
             # the kernel writes dloss/dz over Zb; with scale 1 it leaves p - onehot there
             # (which the Hessian needs) and the weights are applied afterwards
@@ -259,7 +276,7 @@ class LinearObjective:
                 Zb *= swb[:, None]
             elif keep:
                 Zb *= inv_n
-            gW += Xb.T @ Zb
+            linear_backward(Xb, Zb, gW)
             if self.fit_intercept:
                 gb += Zb.sum(axis=0, dtype=np.float64)
         if keep:
@@ -305,7 +322,7 @@ class LinearObjective:
         for start in range(0, n, step):
             stop = min(start + step, n)
             Xb = self.X[start:stop]
-            U = Xb @ V
+            U = linear_forward(Xb, V, np.empty((stop - start, self.k), self.dtype))
             if self.fit_intercept:
                 U += vb
             Pb = P[start:stop]
@@ -318,7 +335,7 @@ class LinearObjective:
                     T *= 1.0 / n
             else:
                 T = Pb * U
-            out += Xb.T @ T
+            linear_backward(Xb, T, out)
             if self.fit_intercept:
                 ob += T.sum(axis=0, dtype=np.float64)
         out += (self.alpha / self.sw_sum) * V

@@ -41,12 +41,14 @@ from ._portable import bce_logits as _bce_logits_portable
 from ._portable import ce_labels as _ce_labels_portable
 from ._portable import ce_probs as _ce_probs_portable
 
-__all__ = ["ce_labels", "ce_probs", "bce_logits", "last_path", "which_path"]
+__all__ = ["ce_labels", "ce_probs", "bce_logits", "matvec", "rmatvec", "last_path", "which_path"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _INT64 = np.iinfo(np.int64)
 _BCE_BLOCK = 8192  # elements per parallel block of bce_logits
 _MAX_PERIOD = 1 << 20  # longer weight periods are materialised full-size
+_MATVEC_MIN = 1 << 16  # smaller matrices: NumPy's BLAS call costs less than a parallel launch
+_RMATVEC_PARTS = 64  # fixed row slices of rmatvec: results independent of the thread count
 
 _state = threading.local()
 _modules: dict[str, Any] = {}
@@ -77,12 +79,14 @@ def _load_numba() -> Any | None:
         with _lock:
             if "ce" not in _modules:
                 try:
-                    from . import _numba_bce, _numba_ce
+                    from . import _numba_bce, _numba_ce, _numba_matvec
                 except ImportError:
                     _modules["ce"] = None
                     _modules["bce"] = None
+                    _modules["matvec"] = None
                 else:
                     _modules["bce"] = _numba_bce
+                    _modules["matvec"] = _numba_matvec
                     _modules["ce"] = _numba_ce
     return _modules["ce"]
 
@@ -385,3 +389,47 @@ def bce_logits(
             "is too large for this dtype"
         )
     return loss if reduce else loss.reshape(shape)
+
+
+# ---------------------------------------------------------------------------
+# matrix-vector products of one-logit linear models
+# ---------------------------------------------------------------------------
+
+
+def _matvec_route(X: Any, v: Any) -> bool:
+    return (
+        not _numba_disabled()
+        and _kernel_array(X)
+        and X.ndim == 2
+        and X.size >= _MATVEC_MIN
+        and isinstance(v, np.ndarray)
+        and v.dtype == X.dtype
+        and v.ndim == 1
+        and v.flags.c_contiguous
+        and _load_numba() is not None
+    )
+
+
+def matvec(X: np.ndarray, w: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``X @ w`` for X (n, d) and w (d,), in X's dtype; written into `out` (n,) if given.
+
+    numba (``_numba_matvec``) for large C-contiguous float32/float64 X, else NumPy.
+    """
+    if out is None:
+        out = np.empty(X.shape[0], X.dtype)
+    if _matvec_route(X, w) and out.flags.c_contiguous and out.dtype == X.dtype:
+        _modules["matvec"].matvec_kernel(X, w, out)
+    else:
+        np.matmul(X, w, out=out)
+    return out
+
+
+def rmatvec(X: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``X.T @ g`` for X (n, d) and g (n,), as float64 (d,).
+
+    numba (``_numba_matvec``) for large C-contiguous float32/float64 X: fixed row slices,
+    float64 totals, so the result does not depend on the number of threads.
+    """
+    if _matvec_route(X, g):
+        return _modules["matvec"].rmatvec_kernel(X, g, _RMATVEC_PARTS).sum(axis=0)
+    return np.asarray(X.T @ g, dtype=np.float64)
