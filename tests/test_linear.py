@@ -364,9 +364,9 @@ def test_argnums_select_gradients_and_skip_the_others(monkeypatch):
     accumulated = []
     real_accumulate = logloss.linear._accumulate_grad_weight
 
-    def accumulate_spy(g, hc, gw, first):
+    def accumulate_spy(g, hc, gw, first, buf):
         accumulated.append(first)
-        real_accumulate(g, hc, gw, first)
+        real_accumulate(g, hc, gw, first, buf)
 
     monkeypatch.setattr(logloss.linear, "np", NumpySpy())
     monkeypatch.setattr(logloss.linear, "_accumulate_grad_weight", accumulate_spy)
@@ -383,7 +383,8 @@ def test_argnums_select_gradients_and_skip_the_others(monkeypatch):
     products.clear()
     v1, g1 = ll.value_and_grad(lce, argnums=1)(h, W, y, bias=b, chunk_size=8)
     close(g1, gw_all, 0)
-    assert products == [(8, 23)] * 4 + [(5, 23)]  # the logits; G^T h goes to BLAS gemm
+    # the logits, then G^T h in slices of 16 classes (the buffer's floor) into W's gradient
+    assert products == [(8, 23), (16, 6), (7, 6)] * 4 + [(5, 23), (16, 6), (7, 6)]
     assert accumulated == [True, False, False, False, False]
     v02, (g0b, g2b) = ll.value_and_grad(lce, argnums=(0, 2))(h, W, y, bias=b, chunk_size=8)
     close(g0b, gh_all, 0)
