@@ -58,7 +58,8 @@ def run_case(name, n, d, k, chunk, args, client):
     from logloss import dask as lld
 
     # warm-up on a slice: numba compiles (or loads) its kernels in every process first
-    Xw, yw = make_data(8 * 500, d, k, 500, seed=k)
+    # (blocks of 2,000 rows: large enough for the matrix-vector kernels)
+    Xw, yw = make_data(8 * 2000, d, k, 2000, seed=k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ll.LogisticRegression(max_iter=5).fit(*dask.compute(Xw, yw))

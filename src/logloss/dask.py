@@ -119,9 +119,11 @@ def _block_loss_grad(Xb, yb, wb, theta, cw, spec, need_grad):
         main, _ = _kernels.ce_labels(Z, yb, None, -100, 0.0, None, 0.0, 1.0, 0.0, grad_out)
     else:
         z = Z.reshape(-1)
+        # unweighted: the kernel returns partial sums of the loss, not one value per row
         main = _kernels.bce_logits(
-            z, yb.astype(Xb.dtype), None, None, 0.0, 1.0, z if need_grad else None
-        )
+            z, yb.astype(Xb.dtype), None, None, 0.0, 1.0, z if need_grad else None,
+            reduce=s is None,
+        )  # fmt: skip
     out[0] = float(main @ s) if s is not None else float(main.sum())
     if need_grad:
         if s is not None:

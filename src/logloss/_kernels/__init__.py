@@ -8,8 +8,9 @@ See ``_portable`` for the exact formulas of each function.
 
 Dispatch. A call goes to the numba kernels (``_numba_ce``, ``_numba_bce``) when
 
-- the logits are a C-contiguous, aligned float32 or float64 NumPy array (read-only is
-  fine: the kernels only read them), and
+- the logits are a C-contiguous float32 or float64 NumPy array (read-only is fine: the
+  kernels only read them; so is an unaligned one, as Dask hands over blocks it received
+  from another worker: numba compiles a variant with unaligned loads, as fast here), and
 - ``grad_out`` is None, or a writeable C-contiguous array of the logits' shape and
   dtype that is either the logits themselves (in place) or shares no memory with them,
 - numba imports, and the environment variable ``LOGLOSS_DISABLE_NUMBA`` is not set to
@@ -92,12 +93,7 @@ def _load_numba() -> Any | None:
 
 
 def _kernel_array(a: Any) -> bool:
-    return (
-        isinstance(a, np.ndarray)
-        and a.dtype in _FLOATS
-        and a.flags.c_contiguous
-        and a.flags.aligned
-    )
+    return isinstance(a, np.ndarray) and a.dtype in _FLOATS and a.flags.c_contiguous
 
 
 def _grad_mode(z: np.ndarray, grad_out: np.ndarray | None) -> str | None:

@@ -34,7 +34,7 @@ _FM = {"contract"}
 _FMR = {"contract", "reassoc"}
 
 
-@njit(fastmath=_FM, error_model="numpy", cache=True)
+@njit(fastmath=_FM, error_model="numpy", cache=True, inline="always")
 def _bce_elem(xv, yv, pwv, wv, keep, half):
     """(loss, u, pos, neg) of one element; u = exp(-|x|), pos = pw y', neg = 1 - y'."""
     one = like_scalar(xv, 1.0)
@@ -49,7 +49,7 @@ def _bce_elem(xv, yv, pwv, wv, keep, half):
     return wv * (pos * sp_minus + neg * sp_plus), u, pos, neg
 
 
-@njit(fastmath=_FM, error_model="numpy", cache=True)
+@njit(fastmath=_FM, error_model="numpy", cache=True, inline="always")
 def _bce_grad(xv, u, pos, neg, wv, scale):
     """scale w [(1 - y') sigmoid(x) - pos sigmoid(-x)] from u = exp(-|x|)."""
     one = like_scalar(xv, 1.0)
