@@ -304,7 +304,11 @@ class DaskLinearObjective:
             dask.delayed(func, pure=True)(xb, yb, wb, *params)
             for xb, yb, wb in zip(self._X, self._y, self._w, strict=True)
         ]
-        (total,) = dask.compute(_tree_sum(parts, self.split_every))
+        if len(parts) <= self.split_every**2:
+            # few blocks: their small vectors come straight to the client (one round trip)
+            total = _add(*dask.compute(*parts))
+        else:
+            (total,) = dask.compute(_tree_sum(parts, self.split_every))
         self.n_evaluations += 1
         return total
 
@@ -474,7 +478,8 @@ def prepare(est: Any, X, y, sample_weight=None, *, persist: Any = "auto"):
         sw = sw.astype(np.float64)
     client = _client()
     nbytes = X.nbytes + y.nbytes + (sw.nbytes if sw is not None else 0)
-    if _should_persist(persist, nbytes, client):
+    persisted = _should_persist(persist, nbytes, client)
+    if persisted:
         X, y, sw = dask.persist(X, y, sw) if sw is not None else (*dask.persist(X, y), None)
 
     checks = [da.unique(y), da.isfinite(X).all(axis=0)]
@@ -497,6 +502,9 @@ def prepare(est: Any, X, y, sample_weight=None, *, persist: Any = "auto"):
             f"{classes.tolist()[:1]!r}"
         )
     y_enc = y.map_blocks(_encode, classes, dtype=np.int64)
+    if persisted:
+        # encoded once, not at every evaluation (4M rows: 40 ms of each 170 ms evaluation)
+        (y_enc,) = dask.persist(y_enc)
     k = len(classes)
     cw = None
     if est.class_weight is not None:
