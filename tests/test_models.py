@@ -527,3 +527,8 @@ def test_small_fits_run_kernels_and_blas_on_one_thread():
         assert numba.get_num_threads() == numba_before and blas_threads() == blas_before
         with kernel_threads(1 << 20):  # large calls keep every thread
             assert numba.get_num_threads() == numba_before and blas_threads() == blas_before
+        with kernel_threads(1 << 20, blas_columns=10):  # skinny products: BLAS on one thread
+            assert numba.get_num_threads() == numba_before and blas_threads() == {1}
+        with kernel_threads(1 << 20, blas_columns=1000):
+            assert blas_threads() == blas_before
+        assert numba.get_num_threads() == numba_before and blas_threads() == blas_before

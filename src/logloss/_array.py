@@ -157,11 +157,26 @@ def dtype_name(dtype: Any) -> str:
     return str(dtype).rsplit(".", 1)[-1]
 
 
+def index_dtype(xp: Any, like: Any = None) -> Any:
+    """int64, or the namespace's default integer dtype where int64 is not available
+    (JAX without ``jax_enable_x64``, which would truncate int64 to int32 with a warning)."""
+    if xp is np:
+        return np.int64
+    try:
+        info = xp.__array_namespace_info__()
+        device = None if like is None else device_of(like)
+        if "int64" in info.dtypes(device=device, kind="signed integer"):
+            return xp.int64
+        return info.default_dtypes(device=device)["integral"]
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return xp.int64
+
+
 def arange_like(xp: Any, n: int, like: Any) -> Any:
-    """``arange(n)`` (int64) on `like`'s device."""
+    """``arange(n)`` (int64, or see :func:`index_dtype`) on `like`'s device."""
     if xp is np:
         return np.arange(n)
-    return xp.arange(n, dtype=xp.int64, device=device_of(like))
+    return xp.arange(n, dtype=index_dtype(xp, like), device=device_of(like))
 
 
 def zeros_like_shape(xp: Any, shape: tuple[int, ...], dtype: Any, like: Any) -> Any:

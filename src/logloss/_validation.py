@@ -26,6 +26,7 @@ from ._array import (
     first_index,
     float_dtypes,
     get_namespace,
+    index_dtype,
     shape_of,
     to_numpy,
 )
@@ -256,7 +257,7 @@ def check_labels(
         )
     kind = arr.dtype.kind if xp is np else dtype_kind(xp, arr.dtype)
     if kind in ("b", "i", "u"):
-        labels = astype(xp, arr, xp.int64)
+        labels = astype(xp, arr, index_dtype(xp, like))
     elif kind == "f":
         bad = ~xp.isfinite(arr) | (arr != xp.round(arr))
         if any_true(xp, bad):
@@ -264,7 +265,7 @@ def check_labels(
             raise ValueError(
                 f"`{name}` labels must be integers; got {fmt_value(arr[where])} at index {where}"
             )
-        labels = astype(xp, arr, xp.int64)
+        labels = astype(xp, arr, index_dtype(xp, like))
     else:
         raise TypeError(
             f"`{name}` must hold integer class labels; got dtype {dtype_name(arr.dtype)}"

@@ -56,6 +56,13 @@ def linear_forward(X: NDArray, W: NDArray, out: NDArray) -> NDArray:
     return out
 
 
+def _column_sums(G: NDArray) -> NDArray:
+    """sum_i G_i (K'), by BLAS in G's dtype like X.T @ G beside it: numpy's float64
+    accumulation of a float32 array converts element by element (200,000 x 10: 2.6 ms
+    against 0.4 ms)."""
+    return np.ones(G.shape[0], G.dtype) @ G
+
+
 def linear_backward(X: NDArray, G: NDArray, acc: NDArray) -> None:
     """acc (d, K', float64) += X.T @ G; with one column, the numba kernel (float64 totals)."""
     if G.shape[1] == 1:
@@ -278,7 +285,7 @@ class LinearObjective:
                 Zb *= inv_n
             linear_backward(Xb, Zb, gW)
             if self.fit_intercept:
-                gb += Zb.sum(axis=0, dtype=np.float64)
+                gb += _column_sums(Zb)
         if keep:
             self._hess_theta = np.array(theta, dtype=np.float64, copy=True)
             self._hess_data = hess

@@ -383,7 +383,7 @@ class LogisticRegression(LogitClassifierMixin, BaseEstimator):
             and X_tr.size >= _MIXED_MIN_ELEMENTS
         )
         with (
-            kernel_threads(per_call),
+            kernel_threads(per_call, blas_columns=objective.k),
             progress(p["verbose"], p["max_iter"], type(self).__name__, p["callback"]) as cb,
         ):
             if mixed:
