@@ -171,6 +171,14 @@ def speed(sets, repeats):
             [name, "scikit-learn lbfgs", int(np.ravel(sk.n_iter_)[0]), f"{t_sk:.3f}", "1.00",
              f"{f_sk:.10g}", "+0.0e+00", ""]
         )  # fmt: skip
+        # for reference (not the target's peer): scikit-learn with BLAS on one thread, which
+        # on a 2-core machine spares it the OpenBLAS threads that spin between its products
+        with threadpool_limits(1, user_api="blas"):
+            t_sk1, sk1 = _timed(SkLogisticRegression, X, y, repeats)
+        rows.append(
+            [name, "scikit-learn, 1 BLAS thread", int(np.ravel(sk1.n_iter_)[0]), f"{t_sk1:.3f}",
+             f"{t_sk1 / t_sk:.2f}", f"{_objective(X, y, sk1.coef_, sk1.intercept_):.10g}", "", ""]
+        )  # fmt: skip
         for label, make, data in runs:
             t, model = _timed(make, data, y, repeats)
             f = _objective(X, y, model.coef_, model.intercept_)

@@ -8,7 +8,8 @@ travel:
   block of rows; a task per block computes the block's weighted loss sum and gradient
   with the fused kernel (``logits = X_b W + b``; ``dL/dW = X_b^T G``, ``dL/db = sum_rows G``
   with G the kernel's gradient over the logits, times the sample weights), and the
-  per-block vectors are summed by a tree of tasks (``split_every`` at a time), so the
+  per-block vectors are summed: on the client when there are at most ``split_every**2``
+  of them (one round trip), else by a tree of tasks (``split_every`` at a time), so the
   client receives one vector of ``1 + n_params`` floats;
 - the solver (scipy's L-BFGS, or trust-region Newton-CG whose Hessian-vector products
   are computed blockwise the same way) runs on the client, and the L2 penalty, which
@@ -230,7 +231,7 @@ class DaskLinearObjective:
     alpha : float
         L2 strength; the penalty is alpha / (2 S) ||W||^2.
     split_every : int
-        Inputs per task of the tree reduction.
+        Inputs per task of the tree reduction (used beyond ``split_every**2`` blocks).
     """
 
     l1 = 0.0
@@ -298,7 +299,7 @@ class DaskLinearObjective:
         return 0.0
 
     def _blockwise(self, func, *args) -> NDArray:
-        """Run ``func(X_b, y_b, w_b, *args)`` on every block and tree-sum the results."""
+        """Run ``func(X_b, y_b, w_b, *args)`` on every block and sum the results."""
         params = [dask.delayed(a) if isinstance(a, np.ndarray) else a for a in args]
         parts = [
             dask.delayed(func, pure=True)(xb, yb, wb, *params)
