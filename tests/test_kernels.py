@@ -755,6 +755,11 @@ def test_bce_target_checked_in_kernel_with_the_validation_message(bad):
         finally:
             os.environ.pop("LOGLOSS_DISABLE_NUMBA", None)
     assert len(set(msgs)) == 1, msgs  # kernel and portable path: one message
+    if bad == bad:  # unchecked (a caller that validated its targets): computed, like portable
+        got = K.bce_logits(x, t, None, None, 0.0, 1.0, reduce=True)
+        assert K.last_path() == "numba"
+        ref = P.bce_logits(x, t, None, None, 0.0, 1.0).sum()
+        assert abs(got.sum() - ref) <= 1e-6 * abs(ref)
 
 
 def test_bce_overflow_from_finite_weights_is_a_clear_error():

@@ -639,14 +639,11 @@ def _bce_with_logits(
             # write straight into `out` (the logits themselves allowed) when the layout permits
             direct = out is not None and out.dtype == cdtype and out.flags.c_contiguous
             grad_out = out if direct else np.empty(arr.shape, cdtype)
-        reduce = reduction != "none"
+        # a mean or sum comes back as partial sums of scale * loss (none stored per element)
         loss = _kernels.bce_logits(
-            x, t, w, pw, eps, scale, grad_out, reduce=reduce, check_target=True
+            x, t, w, pw, eps, scale, grad_out, reduce=reduction != "none", check_target=True
         )
-        if reduce:  # partial sums of scale * loss
-            value = _reduce(loss, None, reduction, 1.0, 0.0, shape, arr.dtype)
-        else:
-            value = _reduce(loss.reshape(-1), None, reduction, 1.0, 0.0, shape, arr.dtype)
+        value = _reduce(loss.reshape(-1), None, reduction, 1.0, 0.0, shape, arr.dtype)
     else:
         check_no_out(out, arr)
         loss, grad_out = _portable.bce_logits_xp(xp, x, t, w, pw, eps, scale, need_grad)

@@ -365,12 +365,12 @@ def bce_logits(
         reduce, float(scale), block, bad,
     )  # fmt: skip
     if bad.any():
-        if check_target and (bad == 2).any():
+        if check_target and (bad & 2).any():
             check_in_unit_interval(y, "target")  # raises, naming the first bad target
         # the first non-finite loss: a NaN or +-inf logit (the target, if unchecked, is
         # finite there: a NaN target is outside [0, 1])
         xs = g if in_place else xf  # in place, the bad value was kept
-        for b in np.flatnonzero(bad):
+        for b in np.flatnonzero(bad & 1):
             b0 = int(b) * block
             part = xs[b0 : b0 + block]
             hit = ~np.isfinite(part)
@@ -380,10 +380,11 @@ def bce_logits(
                 raise ValueError(
                     f"`{name}` must be finite; got {fmt_value(xs[first])} at index {where}"
                 )
-        raise ValueError(
-            f"the loss of finite `{name}` overflows {x.dtype}: `weight` or `pos_weight` "
-            "is too large for this dtype"
-        )
+        if (bad & 1).any():
+            raise ValueError(
+                f"the loss of finite `{name}` overflows {x.dtype}: `weight` or `pos_weight` "
+                "is too large for this dtype"
+            )
     return loss if reduce else loss.reshape(shape)
 
 

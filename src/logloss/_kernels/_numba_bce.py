@@ -127,8 +127,8 @@ def bce_kernel(
 ):  # fmt: skip
     """Blocks of `block` elements in parallel.
 
-    bad[b] = 1 where block b has a non-finite loss, 2 where it has a target outside
-    [0, 1] (which takes precedence), else 0. `loss` is per element (float64) or, with
+    bad[b] has bit 1 set where block b has a non-finite loss and bit 2 where it has a
+    target outside [0, 1]. `loss` is per element (float64) or, with
     `reduce`, one partial sum of ``lscale * l`` per block (lscale: `scale` in float64).
     `w` / `pw`: full-size when `*_full`, else one tile of length `block`. `g` is the flat
     gradient when `write` (it is x itself when `in_place`), else a length-1 dummy.
@@ -158,4 +158,4 @@ def bce_kernel(
             loss[b] = _scaled_sum64(tmp, lscale)
         else:
             _widen(tmp, loss[b0:b1])
-        bad[b] = 2 if bad_t != 0 else (0 if acc == 0 else 1)
+        bad[b] = (2 if bad_t != 0 else 0) | (0 if acc == 0 else 1)

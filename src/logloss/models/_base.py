@@ -235,8 +235,8 @@ def fold_weights(
 # Below this many logits per kernel call, a parallel kernel spends more time waking its
 # threads than computing (mini-batches of 200 rows: ~10 us of work per call).
 _SERIAL_BELOW = 1 << 16
-# Products X @ W with at most this many columns are memory-bound: one BLAS thread reads X
-# about as fast as two.
+# Products X @ W with at most this many columns are memory-bound; in a fit, where they
+# alternate with the kernels, one BLAS thread beats two (see kernel_threads).
 _SKINNY_COLUMNS = 64
 
 
