@@ -48,7 +48,18 @@ def _block_rows(n_outputs: int, itemsize: int) -> int:
 
 
 def linear_forward(X: NDArray, W: NDArray, out: NDArray) -> NDArray:
-    """out = X @ W (n, K'); with one column, the numba matrix-vector kernel."""
+    """``out = X @ W`` (n, K'); with one column, the numba matrix-vector kernel.
+
+    .. math:: z_{ic} = \\sum_j x_{ij} W_{jc}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, W = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5], [-1.0]])
+    >>> linear_forward(X, W, np.empty((2, 1)))
+    array([[-1.5],
+           [-2.5]])
+    """
     if W.shape[1] == 1:
         _kernels.matvec(X, np.ascontiguousarray(W[:, 0]), out[:, 0])
     else:
@@ -64,7 +75,20 @@ def _column_sums(G: NDArray) -> NDArray:
 
 
 def linear_backward(X: NDArray, G: NDArray, acc: NDArray) -> None:
-    """acc (d, K', float64) += X.T @ G; with one column, the numba kernel (float64 totals)."""
+    """``acc += X.T @ G`` into a float64 (d, K') array; with one column, the numba kernel
+    (float64 totals over fixed row slices).
+
+    .. math:: \\frac{\\partial L}{\\partial W_{jc}} = \\sum_i x_{ij} G_{ic}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> acc = np.zeros((2, 1))
+    >>> linear_backward(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0], [-1.0]]), acc)
+    >>> acc
+    array([[-2.],
+           [-2.]])
+    """
     if G.shape[1] == 1:
         acc[:, 0] += _kernels.rmatvec(X, np.ascontiguousarray(G[:, 0]))
     else:
