@@ -487,8 +487,10 @@ def test_results_do_not_depend_on_thread_count(tmp_path):
         X = rng.standard_normal((20_011, 37)).astype(np.float32)
         mv = K.matvec(X, rng.standard_normal(37).astype(np.float32))
         rv = K.rmatvec(X, rng.standard_normal(20_011).astype(np.float32))
+        t = (rng.random(20_011) < 0.5).astype(np.float32)
+        lg = K.logistic_loss_grad(X, t, None, rng.standard_normal(37).astype(np.float32), 0.1, 0.5)
         h = hashlib.sha256()
-        for a in (m, l, g, b, gb, mv, rv):
+        for a in (m, l, g, b, gb, mv, rv, np.array(lg[0]), lg[1], np.array(lg[2])):
             h.update(a.tobytes())
         print(h.hexdigest())
         """
@@ -860,3 +862,53 @@ def test_unaligned_arrays_take_the_kernels(dtype):
     assert K._matvec_route(Xu, w)
     assert np.array_equal(K.matvec(Xu, w), K.matvec(X, w))
     assert np.array_equal(K.rmatvec(Xu, x[:5000]), K.rmatvec(X, x[:5000]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fused_logistic_equals_the_unfused_passes(dtype):
+    """One pass over X (z = X w + b, BCE, X^T g) against matvec + bce_logits + rmatvec."""
+    rng = np.random.default_rng(25)
+    n, d = 30_001, 23
+    X = rng.standard_normal((n, d)).astype(dtype)
+    w = (rng.standard_normal(d) * 0.5).astype(dtype)
+    y = (rng.random(n) < 0.4).astype(dtype)
+    s = rng.uniform(0, 2, n).astype(dtype)
+    s /= s.sum()
+    eps = np.finfo(dtype).eps
+    for weights, scale in ((None, 1.0 / n), (s, 1.0)):
+        loss, gw, gb = K.logistic_loss_grad(X, y, weights, w, 0.3, scale)
+        assert K.last_path() == "numba"
+        z = X.astype(F64) @ w.astype(F64) + 0.3
+        per = np.logaddexp(0.0, z) - y * z  # BCE from logits, float64
+        sw = np.full(n, scale) if weights is None else weights.astype(F64)
+        ref_loss = float(per @ sw)
+        g = (1.0 / (1.0 + np.exp(-z)) - y) * sw
+        assert abs(loss - ref_loss) <= 64 * eps * abs(ref_loss)
+        size = np.abs(X.astype(F64)).T @ np.abs(sw)
+        assert np.all(np.abs(gw - X.astype(F64).T @ g) <= 64 * eps * size)
+        assert abs(gb - g.sum()) <= 64 * eps * sw.sum()
+        value_only = K.logistic_loss_grad(X, y, weights, w, 0.3, scale, need_grad=False)
+        assert value_only[1] is None and value_only[0] == loss
+    # not applicable: small X, other dtypes of y, numba disabled -> None (the caller's path)
+    assert K.logistic_loss_grad(X[:10], y[:10], None, w, 0.0, 1.0) is None
+    assert K.logistic_loss_grad(X, y.astype(np.float16), None, w, 0.0, 1.0) is None
+    # a non-finite loss (overflowing logits) is left to the unfused path and its error
+    big = np.full(d, np.finfo(dtype).max / 4, dtype)
+    with np.errstate(over="ignore"):
+        assert K.logistic_loss_grad(np.abs(X), 1 - y, None, big, 0.0, 1.0) is None
+
+
+def test_linear_objective_takes_the_fused_pass_for_binary_problems():
+    from logloss.objective import LinearObjective
+
+    rng = np.random.default_rng(26)
+    X = rng.standard_normal((20_000, 12))
+    y = (X @ rng.standard_normal(12) > 0).astype(int)
+    theta = rng.standard_normal(13) * 0.3
+    f = LinearObjective(X, y, n_classes=2, link="sigmoid", alpha=0.5)
+    fused = f(theta)
+    assert K.last_path() == "numba"
+    f.store_hessian = True  # the Newton path keeps per-row curvature: the unfused passes
+    unfused = f(theta)
+    assert abs(fused[0] - unfused[0]) <= 1e-12 * abs(unfused[0])
+    assert np.allclose(fused[1], unfused[1], rtol=1e-10, atol=1e-14)

@@ -110,10 +110,23 @@ def _block_loss_grad(Xb, yb, wb, theta, cw, spec, need_grad):
     out = np.zeros(1 + n_coef + (k if fit_intercept else 0))
     if Xb.shape[0] == 0:
         return out
+    s = _row_weights(yb, wb, cw)
+    if link == "sigmoid":
+        # binary: loss and gradient in one pass over the block (None: not applicable)
+        fused = _kernels.logistic_loss_grad(
+            Xb, yb.astype(Xb.dtype), None if s is None else s.astype(Xb.dtype),
+            np.ascontiguousarray(W[:, 0]), float(b[0]), 1.0, need_grad,
+        )  # fmt: skip
+        if fused is not None:
+            out[0] = fused[0]
+            if need_grad:
+                out[1 : 1 + n_coef] = fused[1]
+                if fit_intercept:
+                    out[1 + n_coef] = fused[2]
+            return out
     Z = linear_forward(Xb, W, np.empty((Xb.shape[0], k), Xb.dtype))
     if fit_intercept:
         Z += b
-    s = _row_weights(yb, wb, cw)
     # the kernel writes d l_i / d z_i over Z (scale 1: the weights come afterwards)
     grad_out = Z if need_grad else None
     if link == "softmax":

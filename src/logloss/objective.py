@@ -265,51 +265,65 @@ class LinearObjective:
         gW = np.zeros((self.n_features, self.k), dtype=np.float64)
         gb = np.zeros(self.k, dtype=np.float64)
         loss = 0.0
-        step = self.block
-        Z = np.empty((min(step, n), self.k), dtype=self.dtype)
-        for start in range(0, n, step):
-            stop = min(start + step, n)
-            Xb, yb = X[start:stop], y[start:stop]
-            swb = None if sw is None else sw[start:stop]
-            Zb = Z[: stop - start]
-            linear_forward(Xb, W, Zb)
-            Zb += b
-            # the kernel writes dloss/dz over Zb; with scale 1 it leaves p - onehot there
-            # (which the Hessian needs) and the weights are applied afterwards
-            g_out = Zb if need_grad else None
-            scale = 1.0 if (swb is not None or keep) else inv_n
-            reduced = False  # True when the kernel returns partial sums of scale * loss
-            if self.link == "softmax":
-                main, _ = _kernels.ce_labels(Zb, yb, None, -100, 0.0, None, 0.0, scale, 0.0, g_out)
-                if keep:
-                    # p = (p - onehot) + onehot
-                    Hb = hess[start:stop]
-                    np.copyto(Hb, Zb)
-                    Hb[np.arange(stop - start), yb] += 1.0
-            else:
-                zb = Zb.reshape(-1)
-                reduced = swb is None and not keep
-                main = _kernels.bce_logits(
-                    zb, yb, None, None, 0.0, scale, zb if need_grad else None, reduce=reduced
-                )
-                if keep:
-                    # sigmoid'(z) = p (1 - p) with p = g + y and 1 - p = (1 - y) - g, both exact
-                    g = Zb[:, 0]
-                    d = (g + yb) * ((1.0 - yb) - g)
-                    hess[start:stop, 0] = d * swb if swb is not None else d * inv_n
-            if swb is not None:
-                loss += float(main @ swb)
-            else:
-                loss += float(main.sum()) * (1.0 if reduced else inv_n)
-            if not need_grad:
-                continue
-            if swb is not None:
-                Zb *= swb[:, None]
-            elif keep:
-                Zb *= inv_n
-            linear_backward(Xb, Zb, gW)
-            if self.fit_intercept:
-                gb += _column_sums(Zb)
+        fused = None
+        if self.link == "sigmoid" and not keep:
+            # binary logistic regression: loss and gradient in one pass over X
+            fused = _kernels.logistic_loss_grad(
+                X, y, sw, np.ascontiguousarray(W[:, 0]), float(b[0]), inv_n, need_grad
+            )
+        if fused is not None:
+            loss, gw1, gb1 = fused
+            if need_grad:
+                gW[:, 0] = gw1
+                gb[0] = gb1
+        else:
+            step = self.block
+            Z = np.empty((min(step, n), self.k), dtype=self.dtype)
+            for start in range(0, n, step):
+                stop = min(start + step, n)
+                Xb, yb = X[start:stop], y[start:stop]
+                swb = None if sw is None else sw[start:stop]
+                Zb = Z[: stop - start]
+                linear_forward(Xb, W, Zb)
+                Zb += b
+                # the kernel writes dloss/dz over Zb; with scale 1 it leaves p - onehot there
+                # (which the Hessian needs) and the weights are applied afterwards
+                g_out = Zb if need_grad else None
+                scale = 1.0 if (swb is not None or keep) else inv_n
+                reduced = False  # True when the kernel returns partial sums of scale * loss
+                if self.link == "softmax":
+                    main, _ = _kernels.ce_labels(
+                        Zb, yb, None, -100, 0.0, None, 0.0, scale, 0.0, g_out
+                    )
+                    if keep:
+                        # p = (p - onehot) + onehot
+                        Hb = hess[start:stop]
+                        np.copyto(Hb, Zb)
+                        Hb[np.arange(stop - start), yb] += 1.0
+                else:
+                    zb = Zb.reshape(-1)
+                    reduced = swb is None and not keep
+                    main = _kernels.bce_logits(
+                        zb, yb, None, None, 0.0, scale, zb if need_grad else None, reduce=reduced
+                    )
+                    if keep:
+                        # sigmoid'(z) = p (1 - p) with p = g + y and 1 - p = (1 - y) - g, both exact
+                        g = Zb[:, 0]
+                        d = (g + yb) * ((1.0 - yb) - g)
+                        hess[start:stop, 0] = d * swb if swb is not None else d * inv_n
+                if swb is not None:
+                    loss += float(main @ swb)
+                else:
+                    loss += float(main.sum()) * (1.0 if reduced else inv_n)
+                if not need_grad:
+                    continue
+                if swb is not None:
+                    Zb *= swb[:, None]
+                elif keep:
+                    Zb *= inv_n
+                linear_backward(Xb, Zb, gW)
+                if self.fit_intercept:
+                    gb += _column_sums(Zb)
         if keep:
             self._hess_theta = np.array(theta, dtype=np.float64, copy=True)
             self._hess_data = hess

@@ -42,7 +42,16 @@ from ._portable import bce_logits as _bce_logits_portable
 from ._portable import ce_labels as _ce_labels_portable
 from ._portable import ce_probs as _ce_probs_portable
 
-__all__ = ["ce_labels", "ce_probs", "bce_logits", "matvec", "rmatvec", "last_path", "which_path"]
+__all__ = [
+    "ce_labels",
+    "ce_probs",
+    "bce_logits",
+    "matvec",
+    "rmatvec",
+    "logistic_loss_grad",
+    "last_path",
+    "which_path",
+]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _INT64 = np.iinfo(np.int64)
@@ -80,14 +89,16 @@ def _load_numba() -> Any | None:
         with _lock:
             if "ce" not in _modules:
                 try:
-                    from . import _numba_bce, _numba_ce, _numba_matvec
+                    from . import _numba_bce, _numba_ce, _numba_logistic, _numba_matvec
                 except ImportError:
                     _modules["ce"] = None
                     _modules["bce"] = None
                     _modules["matvec"] = None
+                    _modules["logistic"] = None
                 else:
                     _modules["bce"] = _numba_bce
                     _modules["matvec"] = _numba_matvec
+                    _modules["logistic"] = _numba_logistic
                     _modules["ce"] = _numba_ce
     return _modules["ce"]
 
@@ -428,5 +439,50 @@ def rmatvec(X: np.ndarray, g: np.ndarray) -> np.ndarray:
     float64 totals, so the result does not depend on the number of threads.
     """
     if _matvec_route(X, g):
-        return _modules["matvec"].rmatvec_kernel(X, g, _RMATVEC_PARTS).sum(axis=0)
+        parts = np.empty((_RMATVEC_PARTS, X.shape[1]))
+        _modules["matvec"].rmatvec_kernel(X, g, parts)
+        return parts.sum(axis=0)
     return np.asarray(X.T @ g, dtype=np.float64)
+
+
+def logistic_loss_grad(
+    X: np.ndarray,
+    y: np.ndarray,
+    s: np.ndarray | None,
+    w: np.ndarray,
+    b: float,
+    scale: float,
+    need_grad: bool = True,
+) -> tuple[float, np.ndarray | None, float] | None:
+    """Binary logistic regression's loss and gradient in one pass over X (``_numba_logistic``).
+
+    Returns ``(sum_i s_i l_i, sum_i s_i g_i x_i, sum_i s_i g_i)`` (float64; the gradient
+    None without `need_grad`) where ``l_i = BCE(x_i . w + b, y_i)``, ``g_i`` its derivative
+    in z and ``s_i`` = ``s[i]``, or `scale` when `s` is None. Returns None when the fused
+    kernel does not apply (not a large C-contiguous float32/float64 X, numba disabled or
+    missing) or when the loss is not finite: the caller then takes the unfused path, which
+    reports non-finite logits with its usual error.
+    """
+    if not (
+        _matvec_route(X, w)
+        and isinstance(y, np.ndarray)
+        and y.dtype == X.dtype
+        and y.shape == (X.shape[0],)
+        and (s is None or (isinstance(s, np.ndarray) and s.dtype == X.dtype))
+    ):
+        return None
+    _set_path("numba")
+    yy = np.ascontiguousarray(y)
+    ss = np.ascontiguousarray(s) if s is not None else np.empty(1, X.dtype)
+    loss = np.empty(_RMATVEC_PARTS)
+    gw = np.empty((_RMATVEC_PARTS, X.shape[1]))
+    gb = np.empty(_RMATVEC_PARTS)
+    _modules["logistic"].logistic_kernel(
+        X, yy, ss, s is not None, w, float(b), float(scale), need_grad, loss, gw, gb
+    )
+    total = float(loss.sum())
+    if not np.isfinite(total):
+        return None
+    if not need_grad:
+        return total, None, 0.0
+    return total, gw.sum(axis=0), float(gb.sum())

@@ -39,10 +39,12 @@ def matvec_kernel(X, w, out):
 
 
 @njit(parallel=True, fastmath=_FMR, error_model="numpy", cache=True)
-def rmatvec_kernel(X, g, parts):
-    """Row p of the (parts, d) float64 result: sum of g_i x_i over the p-th slice of rows."""
+def rmatvec_kernel(X, g, out):
+    """out[p] (float64, `out` of shape (parts, d)): sum of g_i x_i over the p-th slice of
+    rows. Written into the caller's array: a kernel returning an array calls back into the
+    interpreter, where a pending Ctrl-C would surface as numba's SystemError."""
     n, d = X.shape
-    out = np.zeros((parts, d))
+    parts = out.shape[0]
     step = (n + parts - 1) // parts
     for p in prange(parts):
         r0 = p * step
@@ -59,4 +61,3 @@ def rmatvec_kernel(X, g, parts):
             for j in range(d):
                 total[j] += acc[j]
         out[p] = total
-    return out
