@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _stable
 from ._array import (
     any_true,
     as_result,
@@ -41,15 +42,8 @@ def _prepare(x: ArrayLike, name: str = "x") -> tuple[Any, Any, Any]:
     return astype(xp, arr, compute_dtype(arr.dtype, xp)), arr.dtype, xp
 
 
-def _sigmoid(x: Any, xp: Any = np) -> Any:
-    # e = exp(-|x|) is in (0, 1]; sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0.
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0, e) / (1.0 + e)
 
 
-def _softplus(x: Any, xp: Any = np) -> Any:
-    # softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|): the exp never overflows.
-    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
 def sigmoid(x: ArrayLike) -> NDArray:
@@ -77,7 +71,7 @@ def sigmoid(x: ArrayLike) -> NDArray:
     array([0.        , 0.5       , 0.88079708])
     """
     arr, dtype, xp = _prepare(x)
-    return as_result(_sigmoid(arr, xp), dtype, xp)
+    return as_result(_stable.sigmoid(arr, xp), dtype, xp)
 
 
 def softplus(x: ArrayLike) -> NDArray:
@@ -102,7 +96,7 @@ def softplus(x: ArrayLike) -> NDArray:
     array([0.00000000e+00, 6.93147181e-01, 1.00000000e+03])
     """
     arr, dtype, xp = _prepare(x)
-    return as_result(_softplus(arr, xp), dtype, xp)
+    return as_result(_stable.softplus(arr, xp), dtype, xp)
 
 
 def log_sigmoid(x: ArrayLike) -> NDArray:
@@ -130,7 +124,7 @@ def log_sigmoid(x: ArrayLike) -> NDArray:
     array([-1.00000000e+03, -6.93147181e-01, -9.35762297e-14])
     """
     arr, dtype, xp = _prepare(x)
-    return as_result(-_softplus(-arr, xp), dtype, xp)
+    return as_result(_stable.log_sigmoid(arr, xp), dtype, xp)
 
 
 def _row_max(x: Any, axis: int, name: str, xp: Any = np) -> Any:
@@ -146,13 +140,6 @@ def _no_empty_row(m: Any, name: str, xp: Any) -> None:
         raise_bad_row(name, first_true(xp, empty), "a row with no finite entry (all -inf)")
 
 
-def _logsumexp(x: Any, axis: int, xp: Any = np) -> Any:
-    """Max-shifted logsumexp over `axis` (kept); x is NaN/+inf free."""
-    m = xp.max(x, axis=axis, keepdims=True)
-    m_safe = xp.where(m == -math.inf, 0.0, m)
-    # log sum_j e^{x_j} = m + log sum_j e^{x_j - m}: every exponent is <= 0.
-    with np.errstate(divide="ignore", over="ignore"):  # x - m may round to -inf: exp gives 0
-        return m_safe + xp.log(xp.sum(xp.exp(x - m_safe), axis=axis, keepdims=True))
 
 
 def logsumexp(x: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> NDArray:
@@ -184,17 +171,13 @@ def logsumexp(x: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> NDArra
     arr, dtype, xp = _prepare(x)
     ax = check_axis(axis, arr.ndim, "x")
     check_nan_posinf(arr, "x")
-    out = _logsumexp(arr, ax, xp)
+    out = _stable.logsumexp(arr, ax, xp)
     return as_result(out if keepdims else xp.squeeze(out, axis=ax), dtype, xp)
 
 
-def _log_softmax(x: Any, axis: int, name: str, xp: Any = np) -> Any:
-    m = _row_max(x, axis, name, xp)
-    _no_empty_row(m, name, xp)
-    with np.errstate(over="ignore"):  # x - m may round to -inf near the dtype's max
-        shifted = x - m
-    # log softmax(x)_i = (x_i - m) - log sum_j e^{x_j - m}; the sum is >= 1.
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+def _check_rows(x: Any, axis: int, name: str, xp: Any) -> None:
+    """NaN/+inf and rows of only -inf are errors for the softmax family."""
+    _no_empty_row(_row_max(x, axis, name, xp), name, xp)
 
 
 def log_softmax(x: ArrayLike, axis: int = -1) -> NDArray:
@@ -223,7 +206,8 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> NDArray:
     """
     arr, dtype, xp = _prepare(x)
     ax = check_axis(axis, arr.ndim, "x")
-    return as_result(_log_softmax(arr, ax, "x", xp), dtype, xp)
+    _check_rows(arr, ax, "x", xp)
+    return as_result(_stable.log_softmax(arr, ax, xp), dtype, xp)
 
 
 def softmax(x: ArrayLike, axis: int = -1) -> NDArray:
@@ -254,8 +238,5 @@ def softmax(x: ArrayLike, axis: int = -1) -> NDArray:
     """
     arr, dtype, xp = _prepare(x)
     ax = check_axis(axis, arr.ndim, "x")
-    m = _row_max(arr, ax, "x", xp)
-    _no_empty_row(m, "x", xp)
-    with np.errstate(over="ignore"):
-        e = xp.exp(arr - m)
-    return as_result(e / xp.sum(e, axis=ax, keepdims=True), dtype, xp)
+    _check_rows(arr, ax, "x", xp)
+    return as_result(_stable.softmax(arr, ax, xp), dtype, xp)

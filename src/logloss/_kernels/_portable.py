@@ -36,6 +36,7 @@ from .._array import (
     ones_like_shape,
 )
 from .._validation import fmt_value, raise_bad_row
+from .._stable import sigmoid, softplus
 
 _INF = math.inf
 
@@ -307,16 +308,6 @@ def ce_probs_xp(
 # ---------------------------------------------------------------------------
 
 
-def _softplus(xp, x):
-    # softplus(x) = max(x, 0) + log1p(e^-|x|)
-    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
-
-
-def _sigmoid(xp, x):
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0, e) / (1.0 + e)
-
-
 def bce_logits(
     x: np.ndarray,
     y: np.ndarray,
@@ -352,7 +343,7 @@ def bce_logits_xp(
     yy = y * (1.0 - eps) + 0.5 * eps if eps > 0.0 else y
     with np.errstate(invalid="ignore", over="ignore"):
         pos = yy if pw is None else pw * yy
-        loss = pos * _softplus(xp, -x) + (1.0 - yy) * _softplus(xp, x)
+        loss = pos * softplus(-x, xp) + (1.0 - yy) * softplus(x, xp)
         if w is not None:
             loss = loss * w
     bad = ~xp.isfinite(loss)
@@ -363,7 +354,7 @@ def bce_logits_xp(
     loss = astype(xp, loss, acc_dtype(xp, x))
     if not need_grad:
         return loss, None
-    g = (1.0 - yy) * _sigmoid(xp, x) - pos * _sigmoid(xp, -x)
+    g = (1.0 - yy) * sigmoid(x, xp) - pos * sigmoid(-x, xp)
     if w is not None:
         g = g * w
     g = g * scale

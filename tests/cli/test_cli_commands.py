@@ -368,16 +368,27 @@ def test_end_to_end_subprocess(tmp_path):
     assert labels[0] == "prediction" and len(labels) == 301
 
 
-@pytest.mark.skipif(not SCRIPT.exists(), reason="console script not installed")
-def test_help_is_fast():
-    """`logloss --help` imports no command's dependencies: under 0.5 s of CPU time."""
-    import resource
+def test_help_imports_no_command_dependencies():
+    """`logloss --help` lists every command without importing what the commands need.
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run([str(SCRIPT), "--help"], capture_output=True, text=True, timeout=60)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    assert proc.returncode == 0
+    What is imported does not depend on the machine; the time it takes is measured in
+    ``benchmarks/bench_cli.py``, never asserted here.
+    """
+    code = (
+        "import sys\n"
+        "from logloss.cli import main\n"
+        "sys.argv = ['logloss', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('matplotlib', 'numba', 'pandas', 'pyarrow', 'dask', 'torch', 'sklearn', 'scipy')\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
     for command in ("fit", "predict", "score", "explain", "plot", "demo"):
         assert command in proc.stdout
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    assert cpu < 0.5, f"`logloss --help` used {cpu:.2f} s of CPU"
+    assert "LOADED []" in proc.stdout, proc.stdout[-400:]
