@@ -42,10 +42,6 @@ def _prepare(x: ArrayLike, name: str = "x") -> tuple[Any, Any, Any]:
     return astype(xp, arr, compute_dtype(arr.dtype, xp)), arr.dtype, xp
 
 
-
-
-
-
 def sigmoid(x: ArrayLike) -> NDArray:
     r"""Logistic sigmoid, the hypothesis of logistic regression.
 
@@ -138,8 +134,6 @@ def _no_empty_row(m: Any, name: str, xp: Any) -> None:
     empty = m == -math.inf
     if any_true(xp, empty):
         raise_bad_row(name, first_true(xp, empty), "a row with no finite entry (all -inf)")
-
-
 
 
 def logsumexp(x: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> NDArray:

@@ -382,12 +382,10 @@ def test_help_imports_no_command_dependencies():
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('matplotlib', 'numba', 'pandas', 'pyarrow', 'dask', 'torch', 'sklearn', 'scipy')\n"
+        "heavy = ('matplotlib', 'numba', 'pandas', 'pyarrow', 'dask', 'torch', 'sklearn')\n"
         "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     for command in ("fit", "predict", "score", "explain", "plot", "demo"):
         assert command in proc.stdout

@@ -35,8 +35,8 @@ from .._array import (
     first_true,
     ones_like_shape,
 )
-from .._validation import fmt_value, raise_bad_row
 from .._stable import sigmoid, softplus
+from .._validation import fmt_value, raise_bad_row
 
 _INF = math.inf
 
