@@ -11,7 +11,7 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from logloss import explain  # noqa: E402
+from logloss.tutorial import explain  # noqa: E402
 
 
 def _check(answer, number):

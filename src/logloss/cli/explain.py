@@ -42,7 +42,7 @@ def explain(
     from rich.padding import Padding
     from rich.table import Table
 
-    from .. import explain as lib
+    from ..tutorial import explain as lib
     from .. import plot
 
     if fmt not in ("png", "svg"):

@@ -1,6 +1,6 @@
 """Part two of ``logloss demo``: the same ideas with logloss's estimators.
 
-Called by :func:`logloss.demo.run_demo` after the hand-written gradient descent:
+Called by :func:`logloss.tutorial.demo.run_demo` after the hand-written gradient descent:
 
 6. the breast-cancer logistic regression again, as ``LogisticRegression`` with plain
    gradient descent (``solver="gd"``) and with L-BFGS, side by side;
@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._console import heading
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rich.console import Console
 
@@ -29,7 +31,7 @@ def _fit_timed(model: Any, X: np.ndarray, y: np.ndarray) -> float:
 
 
 def _scores(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    from .metrics import log_loss
+    from ..metrics import log_loss
 
     proba = model.predict_proba(X)
     return log_loss(y, proba, labels=model.classes_), float(np.mean(model.predict(X) == y))
@@ -45,15 +47,14 @@ def run_estimators(
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    from . import plot
-    from .demo import _heading
-    from .models import LogisticRegression, MLPClassifier, SoftmaxRegression, TemperatureScaling
+    from .. import plot
+    from ..models import LogisticRegression, MLPClassifier, SoftmaxRegression, TemperatureScaling
 
     result: dict[str, Any] = {}
     files: dict[str, Path] = {}
 
     # 6. gd against lbfgs on the same objective (no penalty, as in the hand-written loop)
-    _heading(
+    heading(
         con, first_step, "The same model with ll.LogisticRegression: gradient descent vs L-BFGS"
     )
     X_tr, y_tr = data["X_train"][:, 1:], data["y_train"]  # drop the column of ones
@@ -92,7 +93,7 @@ def run_estimators(
     plot.save_figure(fig, files["solvers"])
 
     # 7. multinomial models on digits
-    _heading(con, first_step + 1, "Many classes: softmax regression and a neural network on digits")
+    heading(con, first_step + 1, "Many classes: softmax regression and a neural network on digits")
     digits = load_digits()
     Xd = digits.data / 16.0  # pixel intensities 0..16 -> 0..1
     Xd_tr, Xd_rest, yd_tr, yd_rest = train_test_split(
@@ -124,11 +125,11 @@ def run_estimators(
     plot.save_figure(plot.history(mlp), files["mlp_history"])
 
     # 8. temperature scaling on a separate calibration split
-    _heading(con, first_step + 2, "Calibration: one temperature fitted on held-out data")
+    heading(con, first_step + 2, "Calibration: one temperature fitted on held-out data")
     ts = TemperatureScaling(estimator=mlp).fit(Xd_cal, yd_cal)
     before = mlp.predict_proba(Xd_te)
     after = ts.predict_proba(Xd_te)
-    from .metrics import log_loss
+    from ..metrics import log_loss
 
     result["temperature"] = float(ts.temperature_)
     result["test_log_loss_before_ts"] = log_loss(yd_te, before, labels=mlp.classes_)
@@ -150,9 +151,9 @@ def _solver_figure(gd_curve: Any, lbfgs_curve: Any):
     """Both solvers' objective per iteration on one log-log plot, in the library's style."""
     from matplotlib.figure import Figure
 
-    from .plot import BLUE, VERMILLION, _style
+    from ..plot._style import BLUE, VERMILLION, style
 
-    with _style():
+    with style():
         fig = Figure(figsize=(8, 4.8), layout="constrained")
         ax = fig.add_subplot()
         for curve, colour, label in (
@@ -173,9 +174,10 @@ def _calibration_figure(y: Any, before: Any, after: Any, classes: Any, temperatu
     """Reliability diagrams before and after temperature scaling, side by side."""
     from matplotlib.figure import Figure
 
-    from . import plot
+    from .. import plot
+    from ..plot._style import style
 
-    with plot._style():
+    with style():
         fig = Figure(figsize=(11, 5), layout="constrained")
         left, right = fig.subplots(1, 2, sharey=True)
     plot.calibration(y, before, classes=classes, ax=left, label="MLP")
