@@ -118,7 +118,7 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: float = 150.0) -> Path:
     Returns
     -------
     pathlib.Path
-        The path written.
+        `path` as a ``Path``, now holding the figure.
 
     Raises
     ------

@@ -119,16 +119,8 @@ def loss_curve(ax: Axes | None = None, *, ymax: float | None = 5.0) -> Figure:
         ax.set_xlabel("φ(z)")
         ax.set_ylabel("J(w)")
         ax.set_title("Cross-entropy loss of a single example", pad=30)
-        ax.text(
-            0.5,
-            1.025,
-            r"$J(w) = -\,[\,y \log \phi(z) + (1 - y) \log(1 - \phi(z))\,]$",
-            transform=ax.transAxes,
-            ha="center",
-            va="bottom",
-            fontsize=12,
-            color=GREY,
-        )
+        formula = r"$J(w) = -\,[\,y \log \phi(z) + (1 - y) \log(1 - \phi(z))\,]$"
+        _axes_note(ax, 0.5, 1.025, formula, ha="center", va="bottom", fontsize=12)
         ax.legend(loc="upper center", ncols=2, bbox_to_anchor=(0.5, -0.13), handlelength=2.5)
     return fig
 
@@ -156,6 +148,8 @@ def cost_history(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure: one Axes with the training cost (and the held-out cost,
+        dashed) against the iteration.
 
     Examples
     --------
@@ -192,6 +186,13 @@ def cost_history(
         ax.set_title("Gradient descent on the cross-entropy cost")
         ax.legend(loc="upper right")
     return fig
+
+
+def _axes_note(
+    ax: Axes, x: float, y: float, text: str, *, ha: str, va: str, fontsize: float
+) -> None:
+    """Grey text at (x, y) in axes coordinates (0 to 1 across and up the Axes)."""
+    ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=fontsize, color=GREY)
 
 
 def _readable_log_axis(ax: Axes, values: np.ndarray) -> None:
@@ -257,6 +258,8 @@ def history(model: Any, *, ax: Axes | None = None, log_scale: bool | None = None
     Returns
     -------
     matplotlib.figure.Figure
+        The figure: one Axes with the training objective (and the validation
+        cross-entropy, its lowest point marked) against the iteration.
 
     Examples
     --------
@@ -301,15 +304,7 @@ def history(model: Any, *, ax: Axes | None = None, log_scale: bool | None = None
         ax.set_xlabel("iteration")
         ax.set_ylabel("mean cross-entropy")
         ax.set_title(f"Training history of {name}")
-        ax.text(
-            0.99,
-            0.97,
-            f"{train.size} iteration{'s' if train.size != 1 else ''}, final {train[-1]:.4g}",
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=11,
-            color=GREY,
-        )
+        summary = f"{train.size} iteration{'s' if train.size != 1 else ''}, final {train[-1]:.4g}"
+        _axes_note(ax, 0.99, 0.97, summary, ha="right", va="top", fontsize=11)
         ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.9))
     return fig

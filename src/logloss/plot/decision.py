@@ -58,6 +58,8 @@ def decision_boundary(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure: the probability (two classes) or class regions with the
+        points on top; for two classes a second Axes holds the colour bar.
 
     Examples
     --------
@@ -199,6 +201,8 @@ def confusion_matrix(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure: the shaded matrix with a count and a share in each cell,
+        and a colour bar.
 
     Examples
     --------

@@ -59,6 +59,8 @@ def calibration(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure: the diagram (and, on a new figure, the histogram of the
+        predictions per bin below it).
 
     Examples
     --------
