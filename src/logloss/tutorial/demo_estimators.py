@@ -41,22 +41,31 @@ def run_estimators(
     con: Console, data: dict[str, np.ndarray], out: Path, seed: int, first_step: int
 ) -> tuple[dict[str, Any], dict[str, Path]]:
     """Steps `first_step`.. of the demo; returns (numbers, figure paths)."""
+    result: dict[str, Any] = {}
+    files: dict[str, Path] = {}
+    _step_solvers(con, first_step, data, out, result, files)
+    mlp, calibration_split = _step_digits(con, first_step + 1, seed, out, result, files)
+    _step_temperature(con, first_step + 2, mlp, calibration_split, out, result, files)
+    return result, files
+
+
+def _step_solvers(
+    con: Console,
+    number: int,
+    data: dict[str, np.ndarray],
+    out: Path,
+    result: dict[str, Any],
+    files: dict[str, Path],
+) -> None:
+    """gd against lbfgs on the same objective (no penalty, as in the hand-written loop)."""
     import warnings
 
     from rich.table import Table
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     from .. import plot
-    from ..models import LogisticRegression, MLPClassifier, SoftmaxRegression, TemperatureScaling
+    from ..models import LogisticRegression
 
-    result: dict[str, Any] = {}
-    files: dict[str, Path] = {}
-
-    # 6. gd against lbfgs on the same objective (no penalty, as in the hand-written loop)
-    heading(
-        con, first_step, "The same model with ll.LogisticRegression: gradient descent vs L-BFGS"
-    )
+    heading(con, number, "The same model with ll.LogisticRegression: gradient descent vs L-BFGS")
     X_tr, y_tr = data["X_train"][:, 1:], data["y_train"]  # drop the column of ones
     X_te, y_te = data["X_test"][:, 1:], data["y_test"]
     table = Table(header_style="bold", padding=(0, 2))
@@ -92,8 +101,26 @@ def run_estimators(
     files["solvers"] = out / "solvers.png"
     plot.save_figure(fig, files["solvers"])
 
-    # 7. multinomial models on digits
-    heading(con, first_step + 1, "Many classes: softmax regression and a neural network on digits")
+
+def _step_digits(
+    con: Console,
+    number: int,
+    seed: int,
+    out: Path,
+    result: dict[str, Any],
+    files: dict[str, Path],
+) -> tuple[Any, tuple[np.ndarray, ...]]:
+    """Softmax regression and an MLP on digits; returns the MLP and the calibration split."""
+    import warnings
+
+    from rich.table import Table
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from .. import plot
+    from ..models import MLPClassifier, SoftmaxRegression
+
+    heading(con, number, "Many classes: softmax regression and a neural network on digits")
     digits = load_digits()
     Xd = digits.data / 16.0  # pixel intensities 0..16 -> 0..1
     Xd_tr, Xd_rest, yd_tr, yd_rest = train_test_split(
@@ -123,14 +150,28 @@ def run_estimators(
     )
     files["mlp_history"] = out / "mlp_history.png"
     plot.save_figure(plot.history(mlp), files["mlp_history"])
+    return mlp, (Xd_cal, yd_cal, Xd_te, yd_te)
 
-    # 8. temperature scaling on a separate calibration split
-    heading(con, first_step + 2, "Calibration: one temperature fitted on held-out data")
+
+def _step_temperature(
+    con: Console,
+    number: int,
+    mlp: Any,
+    split: tuple[np.ndarray, ...],
+    out: Path,
+    result: dict[str, Any],
+    files: dict[str, Path],
+) -> None:
+    """Temperature scaling on a separate calibration split."""
+    from .. import plot
+    from ..metrics import log_loss
+    from ..models import TemperatureScaling
+
+    Xd_cal, yd_cal, Xd_te, yd_te = split
+    heading(con, number, "Calibration: one temperature fitted on held-out data")
     ts = TemperatureScaling(estimator=mlp).fit(Xd_cal, yd_cal)
     before = mlp.predict_proba(Xd_te)
     after = ts.predict_proba(Xd_te)
-    from ..metrics import log_loss
-
     result["temperature"] = float(ts.temperature_)
     result["test_log_loss_before_ts"] = log_loss(yd_te, before, labels=mlp.classes_)
     result["test_log_loss_after_ts"] = log_loss(yd_te, after, labels=mlp.classes_)
@@ -144,7 +185,6 @@ def run_estimators(
     fig = _calibration_figure(yd_te, before, after, mlp.classes_, ts.temperature_)
     files["calibration"] = out / "calibration.png"
     plot.save_figure(fig, files["calibration"])
-    return result, files
 
 
 def _solver_figure(gd_curve: Any, lbfgs_curve: Any):
