@@ -1,4 +1,7 @@
-"""Scores of probabilities (logloss.report) and the HTML report, rendered in headless Chromium."""
+"""The HTML report (logloss.report), checked as text and rendered in headless Chromium.
+
+The scores it shows are tested in tests/metrics/test_evaluation.py.
+"""
 
 from __future__ import annotations
 
@@ -13,56 +16,7 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from logloss import report  # noqa: E402
-
-
-def _probs(n=400, k=2, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, k, n)
-    logits = 1.5 * np.eye(k)[y] + rng.normal(size=(n, k))
-    P = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    return y, P
-
-
-def test_evaluate_matches_scikit_learn():
-    metrics = pytest.importorskip("sklearn.metrics")
-    for k in (2, 3):
-        y, P = _probs(k=k)
-        r = report.evaluate(y, P)
-        assert r["log_loss"] == pytest.approx(metrics.log_loss(y, P), rel=1e-12)
-        assert r["accuracy"] == pytest.approx(metrics.accuracy_score(y, P.argmax(1)))
-        if k == 2:
-            assert r["roc_auc"] == pytest.approx(metrics.roc_auc_score(y, P[:, 1]), rel=1e-12)
-            assert r["brier"] == pytest.approx(metrics.brier_score_loss(y, P[:, 1]), rel=1e-12)
-        else:
-            assert r["roc_auc"] is None
-        freq = np.bincount(y) / y.size
-        assert r["baseline_log_loss"] == pytest.approx(-np.sum(freq * np.log(freq)), rel=1e-12)
-
-
-def test_calibration_error_by_hand():
-    codes = np.array([0, 1, 1, 1])
-    P = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]])
-    bins = report.reliability_bins(codes, P, n_bins=10)
-    # second-class probabilities 0.1, 0.1, 0.8, 0.6 against outcomes 0, 1, 1, 1
-    assert bins["ece"] == pytest.approx((abs(1 - 0.2) + abs(1 - 0.8) + abs(1 - 0.6)) / 4)
-    assert bins["count"].sum() == 4 and bins["edges"].size == 11
-
-
-def test_as_class_probabilities_checks():
-    codes, P, cls = report.as_class_probabilities(
-        ["b", "a"], [[0.3, 0.7], [0.6, 0.4]], classes=["a", "b"]
-    )
-    assert codes.tolist() == [1, 0] and cls.tolist() == ["a", "b"]
-    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
-        report.as_class_probabilities([0, 1], [0.5, 1.2])
-    with pytest.raises(ValueError, match="sum to"):
-        report.as_class_probabilities([0, 1], [[0.5, 0.2], [0.5, 0.5]])
-    with pytest.raises(ValueError, match="3 columns but there are 2 classes"):
-        report.as_class_probabilities([0, 1], np.full((2, 3), 1 / 3))
-    with pytest.raises(ValueError, match="have no probability column"):
-        report.as_class_probabilities(["a", "z"], [0.5, 0.5], classes=["a", "b"])
-    with pytest.raises(ValueError, match="rows"):
-        report.as_class_probabilities([0, 1, 1], [0.5, 0.5])
+from logloss.metrics.evaluation import evaluate  # noqa: E402
 
 
 def _write(tmp_path):
@@ -73,7 +27,7 @@ def _write(tmp_path):
     y = np.where(X[:, 0] + rng.normal(size=200) > 0, "yes", "no")
     model = LogisticRegression().fit(X, y)
     P = model.predict_proba(X)
-    scores = {"training": report.evaluate(y, P, model.classes_)}
+    scores = {"training": evaluate(y, P, model.classes_)}
     return report.write_report(
         tmp_path / "rep",
         title="A <test> report",

@@ -327,7 +327,7 @@ def test_explain_one_and_save(tmp_path):
 
 def test_explain_all_five_without_saving(monkeypatch):
     """All five in order; the answers themselves are tested in test_explain.py."""
-    from logloss import explain
+    from logloss.tutorial import explain
 
     calls = []
     one = explain.answer(1)

@@ -15,7 +15,7 @@ pytest.importorskip("rich")
 
 from rich.console import Console  # noqa: E402
 
-from logloss.demo import run_demo  # noqa: E402
+from logloss.tutorial.demo import run_demo  # noqa: E402
 
 N_EXAMPLES = 569  # the Wisconsin breast-cancer data shipped with scikit-learn
 

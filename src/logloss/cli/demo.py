@@ -31,6 +31,6 @@ def demo(
     """
     from rich.console import Console
 
-    from ..demo import run_demo
+    from ..tutorial.demo import run_demo
 
     run_demo(out, console=Console(), seed=seed, n_iter=iterations)

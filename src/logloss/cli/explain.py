@@ -42,8 +42,8 @@ def explain(
     from rich.padding import Padding
     from rich.table import Table
 
-    from .. import explain as lib
     from .. import plot
+    from ..tutorial import explain as lib
 
     if fmt not in ("png", "svg"):
         raise typer.BadParameter(f"must be png or svg; got {fmt!r}", param_hint="'--format'")

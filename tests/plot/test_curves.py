@@ -1,9 +1,6 @@
-"""Figures of logloss.plot: what they show, and the files save_figure writes."""
+"""logloss.plot.curves: loss_curve, cost_history and history, checked against what they draw."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -113,59 +110,6 @@ def test_cost_history_bad_input(kwargs, error, match):
         plot.cost_history(**kwargs)
 
 
-def test_save_figure_png(tmp_path):
-    out = plot.save_figure(plot.loss_curve(), tmp_path / "loss.png")
-    assert out == tmp_path / "loss.png"
-    data = out.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    # 7.5 x 5 inches at 150 dpi
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert (width, height) == (1125, 750)
-
-
-def test_save_figure_svg_is_reproducible(tmp_path):
-    a = plot.save_figure(plot.loss_curve(), str(tmp_path / "a.svg"))
-    b = plot.save_figure(plot.loss_curve(), tmp_path / "b.SVG")
-    text = a.read_text()
-    assert text.startswith("<?xml") and "<svg" in text
-    assert "J(w) if y=1" in text and "J(w) if y=0" in text  # the legend, as comments
-    assert a.read_bytes() == b.read_bytes()
-
-
-@pytest.mark.parametrize("name", ["loss.pdf", "loss.jpg", "loss", "loss.png.txt"])
-def test_save_figure_rejects_other_suffixes(tmp_path, name):
-    with pytest.raises(ValueError, match=r"`path` must end in \.png or \.svg"):
-        plot.save_figure(plot.loss_curve(), tmp_path / name)
-    assert not (tmp_path / name).exists()
-
-
-def test_save_figure_missing_directory(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        plot.save_figure(plot.loss_curve(), tmp_path / "no" / "such" / "loss.png")
-
-
-def test_save_figure_bad_arguments(tmp_path):
-    with pytest.raises(TypeError, match="`fig`"):
-        plot.save_figure("figure", tmp_path / "x.png")
-    with pytest.raises(ValueError, match="`dpi`"):
-        plot.save_figure(plot.loss_curve(), tmp_path / "x.png", dpi=0)
-
-
-def test_import_logloss_does_not_import_matplotlib():
-    code = (
-        "import sys, logloss\n"
-        "assert 'matplotlib' not in sys.modules\n"
-        "logloss.plot.loss_curve\n"
-        "assert 'matplotlib' not in sys.modules\n"
-        "logloss.plot.loss_curve()\n"
-        "assert 'matplotlib' in sys.modules and 'matplotlib.pyplot' not in sys.modules\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
-# -- history, calibration, decision boundary, confusion matrix --
-
-
 class _Fitted:
     """A stand-in with the attributes plot.history and plot.decision_boundary read."""
 
@@ -192,61 +136,18 @@ def test_history_draws_the_training_and_validation_curves():
         plot.history(_Fitted([1.0, 0.0]), log_scale=True)
 
 
-def test_calibration_points_are_bin_means():
-    y = np.array([0, 0, 1, 1, 1, 0])
-    p = np.array([0.05, 0.15, 0.85, 0.95, 0.9, 0.8])
-    fig = plot.calibration(y, p, n_bins=2)
-    model = _lines(fig)["model"]
-    np.testing.assert_allclose(model.get_xdata(), [0.1, 0.875])
-    np.testing.assert_allclose(model.get_ydata(), [0.0, 0.75])
-    assert "ECE" in fig.axes[0].get_title()
-    assert len(fig.axes) == 2  # the diagram and the histogram
-    three = plot.calibration(["a", "b", "c"], np.eye(3) * 0.8 + 0.2 / 3, n_bins=5)
-    assert three.axes[1].get_xlabel() == "confidence (top class)"
-    with pytest.raises(ValueError, match="n_bins"):
-        plot.calibration(y, p, n_bins=1)
-    with pytest.raises(ValueError, match="probabilities"):
-        plot.calibration(y, p + 1.0)
+def test_history_marks_the_lowest_validation_loss_on_two_lines():
+    fig = plot.history(_Fitted([0.5, 0.45, 0.42, 0.4], validation=[0.55, 0.5, 0.48, 0.49]))
+    (note,) = [t for t in fig.axes[0].texts if t.get_text().startswith("lowest")]
+    text = note.get_text()
+    # a real line break, not the two characters backslash and n
+    assert text == "lowest 0.48\nat iteration 3"
+    assert "\\" not in text and text.count("\n") == 1
+    assert note.xy == (3, 0.48)
 
 
-def test_decision_boundary_binary_and_multiclass():
-    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.5], [3.0, 1.0]])
-    y = np.array(["a", "b", "a", "b"])
-    fig = plot.decision_boundary(_Fitted([1.0]), X, y, resolution=20, feature_names=("u", "v"))
-    ax = fig.axes[0]
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("u", "v")
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
-    assert len(fig.axes) == 2  # the probability colour bar
-    with pytest.raises(ValueError, match="shape \\(n, 2\\)"):
-        plot.decision_boundary(_Fitted([1.0]), X[:, :1], y)
-    with pytest.raises(ValueError, match="does not know"):
-        plot.decision_boundary(_Fitted([1.0]), X, np.array(["a", "b", "c", "a"]))
-    with pytest.raises(TypeError, match="predict_proba"):
-        plot.decision_boundary(object(), X, y)
-
-    class Three:
-        classes_ = np.array([0, 1, 2])
-
-        def predict_proba(self, G):
-            z = np.column_stack([G[:, 0], G[:, 1], -G[:, 0] - G[:, 1]])
-            e = np.exp(z - z.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
-
-    fig = plot.decision_boundary(Three(), X, np.array([0, 1, 2, 0]), resolution=15)
-    assert len(fig.axes[0].get_images()) == 1
-
-
-def test_confusion_matrix_counts():
-    fig = plot.confusion_matrix(["a", "a", "b", "b", "b"], ["a", "b", "b", "b", "a"])
-    image = fig.axes[0].get_images()[0]
-    np.testing.assert_allclose(image.get_array(), [[0.5, 0.5], [1 / 3, 2 / 3]])
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert texts == ["1\n50%", "1\n50%", "1\n33%", "2\n67%"]
-    assert "accuracy 60.0%" in fig.axes[0].get_title()
-    with pytest.raises(ValueError, match="not among"):
-        plot.confusion_matrix(["a"], ["z"], classes=["a"])
-
-
-def test_new_figures_save_as_svg(tmp_path):
-    fig = plot.calibration([0, 1, 1, 0], [0.2, 0.7, 0.9, 0.4], n_bins=4)
-    assert plot.save_figure(fig, tmp_path / "c.svg").read_text().startswith("<?xml")
+def test_cost_history_marks_the_lowest_held_out_cost_on_two_lines():
+    fig = plot.cost_history([0.69, 0.3, 0.2, 0.15], held_out=[0.69, 0.35, 0.3, 0.31])
+    (note,) = [t for t in fig.axes[0].texts if t.get_text().startswith("lowest")]
+    assert note.get_text() == "lowest held-out cost 0.3\nat iteration 2"
+    assert note.xy == (2, 0.3)

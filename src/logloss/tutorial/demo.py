@@ -11,7 +11,7 @@ with scikit-learn. It
 4. reports log loss and accuracy on the training and held-out examples;
 5. fits the same model with ``LogisticRegression`` (gradient descent against
    L-BFGS), softmax regression and an MLP on the digits data, and calibrates the
-   MLP with ``TemperatureScaling`` (:mod:`logloss._demo_models`);
+   MLP with ``TemperatureScaling`` (:mod:`logloss.tutorial.demo_estimators`);
 6. writes the figures and a summary (text and JSON) to one folder.
 
 Matplotlib, scikit-learn and rich are imported inside :func:`run_demo`.
@@ -28,7 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._validation import check_scalar
+from .._stable import sigmoid
+from .._validation import check_scalar
+from ._console import heading
+from .descent import curvature_bound, gradient_descent
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rich.console import Console
@@ -100,7 +103,7 @@ def run_demo(
     --------
     >>> import tempfile
     >>> from rich.console import Console
-    >>> from logloss.demo import run_demo
+    >>> from logloss.tutorial.demo import run_demo
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     res = run_demo(tmp, console=Console(quiet=True), n_iter=200)
     >>> res["test_accuracy"] > 0.9
@@ -121,15 +124,15 @@ def run_demo(
     files = {"loss_curve": out / "loss_curve.png"}
     _step_loss_curve(con, files["loss_curve"])
     data = _load_split(con, seed)
-    fit = _gradient_descent(con, data, n_iter, learning_rate)
+    fit = _step_gradient_descent(con, data, n_iter, learning_rate)
     identity = _step_likelihood(con, data, fit["coef"])
     metrics = _step_metrics(con, data, fit["coef"])
 
     files["gd_cost"] = out / "gd_cost.png"
-    from . import plot
+    from .. import plot
 
     plot.save_figure(plot.cost_history(fit["cost"], held_out=fit["test_cost"]), files["gd_cost"])
-    from ._demo_models import run_estimators
+    from .demo_estimators import run_estimators
 
     estimators, figures = run_estimators(con, data, out, seed, first_step=6)
     files.update(figures)
@@ -163,18 +166,13 @@ def run_demo(
 # ---------------------------------------------------------------------------
 
 
-def _heading(con: Console, number: int, text: str) -> None:
-    con.print()
-    con.print(f"[bold cyan]{number}.[/bold cyan] [bold]{text}[/bold]")
-
-
 def _step_loss_curve(con: Console, path: Path) -> None:
     from rich.table import Table
 
-    from . import plot
-    from .losses import binary_cross_entropy
+    from .. import plot
+    from ..losses import binary_cross_entropy
 
-    _heading(con, 1, "The cost of one example")
+    heading(con, 1, "The cost of one example")
     plot.save_figure(plot.loss_curve(), path)
     con.print(
         "J(w) = -log φ(z) when y = 1 and -log(1 - φ(z)) when y = 0: "
@@ -194,7 +192,7 @@ def _load_split(con: Console, seed: int) -> dict[str, np.ndarray]:
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
 
-    _heading(con, 2, "Data: Wisconsin breast cancer (bundled with scikit-learn)")
+    heading(con, 2, "Data: Wisconsin breast cancer (bundled with scikit-learn)")
     X, y = load_breast_cancer(return_X_y=True)
     y = y.astype(np.float64)
     X_tr, X_te, y_tr, y_te = train_test_split(
@@ -217,20 +215,17 @@ def _load_split(con: Console, seed: int) -> dict[str, np.ndarray]:
     return {"X_train": X_tr, "y_train": y_tr, "X_test": X_te, "y_test": y_te}
 
 
-def _gradient_descent(
+def _step_gradient_descent(
     con: Console, data: dict[str, np.ndarray], n_iter: int, learning_rate: float | None
 ) -> dict[str, Any]:
-    from .grad import value_and_grad
-    from .losses import binary_cross_entropy_with_logits
+    from ..grad import value_and_grad
+    from ..losses import binary_cross_entropy_with_logits
 
     X, y = data["X_train"], data["y_train"]
     X_te, y_te = data["X_test"], data["y_test"]
-    n = y.size
-    _heading(con, 3, "Gradient descent on J(w)")
-    # Hessian of J: X^T diag(phi (1 - phi)) X / n <= X^T X / (4 n), so 1/L with
-    # L = lambda_max(X^T X) / (4 n) is a step that never increases J (descent lemma).
-    curvature = float(np.linalg.eigvalsh(X.T @ X)[-1]) / (4.0 * n)
-    lr = 1.0 / curvature if learning_rate is None else learning_rate
+    heading(con, 3, "Gradient descent on J(w)")
+    # 1/L, with L = lambda_max(X^T X) / (4 n) bounding the curvature: J never increases.
+    lr = 1.0 / curvature_bound(X) if learning_rate is None else learning_rate
     if learning_rate is None:
         con.print(f"Step size 1/L = {lr:.4g}, where L = λmax(XᵀX)/(4n) bounds the curvature of J.")
     else:
@@ -238,22 +233,25 @@ def _gradient_descent(
     con.print(f"{n_iter} full-batch steps from w = 0:")
 
     loss_and_grad = value_and_grad(binary_cross_entropy_with_logits)
-    w = np.zeros(X.shape[1])
     cost: list[float] = []
     test_cost: list[float] = []
     every = max(1, n_iter // 10)
-    for it in range(n_iter + 1):
-        # g_i = dJ/dz_i = (phi(z_i) - y_i) / n ; dJ/dw = sum_i g_i x_i = X^T g.
-        j, g = loss_and_grad(X @ w, y)
-        cost.append(float(j))
+
+    def record(it: int, w: np.ndarray) -> None:
+        cost.append(float(binary_cross_entropy_with_logits(X @ w, y)))
         test_cost.append(float(binary_cross_entropy_with_logits(X_te @ w, y_te)))
         if it % every == 0 or it == n_iter:
             con.print(
                 f"  iteration {it:>5d}   J(w) = {cost[-1]:.6f}   held-out {test_cost[-1]:.6f}",
                 highlight=False,
             )
-        if it < n_iter:
-            w -= lr * (X.T @ g)
+
+    def logit_grad(z: np.ndarray) -> np.ndarray:
+        # g_i = dJ/dz_i = (phi(z_i) - y_i) / n, from the library's fused loss and gradient.
+        return loss_and_grad(z, y)[1]
+
+    record(0, np.zeros(X.shape[1]))
+    w, _ = gradient_descent(X, logit_grad, steps=n_iter, learning_rate=lr, on_step=record)
     best = int(np.argmin(test_cost))
     con.print(
         f"The held-out cost is lowest at iteration {best} ({test_cost[best]:.4f})"
@@ -276,13 +274,13 @@ def _gradient_descent(
 def _step_likelihood(con: Console, data: dict[str, np.ndarray], w: np.ndarray) -> dict[str, float]:
     from rich.table import Table
 
-    from .losses import binary_cross_entropy, binary_cross_entropy_with_logits
+    from ..losses import binary_cross_entropy, binary_cross_entropy_with_logits
 
     X, y = data["X_train"], data["y_train"]
     n = y.size
-    _heading(con, 4, "Cross-entropy is the negative log-likelihood")
+    heading(con, 4, "Cross-entropy is the negative log-likelihood")
     z = X @ w
-    h = 1.0 / (1.0 + np.exp(-z))  # the fitted probabilities, plainly
+    h = sigmoid(z)  # the fitted probabilities phi(z) = 1 / (1 + e^-z), without overflow
     # The Bernoulli log-likelihood, term by term in plain Python and summed exactly.
     log_lik = math.fsum(
         math.log(hi) if yi == 1.0 else math.log(1.0 - hi)
@@ -314,7 +312,7 @@ def _step_likelihood(con: Console, data: dict[str, np.ndarray], w: np.ndarray) -
 
 def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
     """Log loss of the probabilities of y = 1, with scikit-learn's semantics."""
-    from .metrics import log_loss
+    from ..metrics import log_loss
 
     return float(log_loss(y, p, labels=[0.0, 1.0]))
 
@@ -322,9 +320,7 @@ def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
 def _step_metrics(con: Console, data: dict[str, np.ndarray], w: np.ndarray) -> dict[str, float]:
     from rich.table import Table
 
-    from .activations import sigmoid
-
-    _heading(con, 5, "How good is the fit?")
+    heading(con, 5, "How good is the fit?")
     scores: dict[str, float] = {}
     table = Table(title=None, header_style="bold", padding=(0, 2))
     table.add_column("examples")

@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._stable import sigmoid, softplus
+from .descent import curvature_bound, gradient_descent
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
 
@@ -69,7 +72,7 @@ def answer(number: int) -> Answer:
 
     Examples
     --------
-    >>> from logloss.explain import answer
+    >>> from logloss.tutorial.explain import answer
     >>> a = answer(1)
     >>> a.question, round(a.numbers["loss_at_0.5"], 4)
     ('What is cross-entropy loss for?', 0.6931)
@@ -90,8 +93,8 @@ def answer(number: int) -> Answer:
 
 def purpose() -> Answer:
     """Question 1: the loss is the price of the probability given to what happened."""
-    from . import plot
-    from .losses import binary_cross_entropy, cross_entropy
+    from .. import plot
+    from ..losses import binary_cross_entropy, cross_entropy
 
     p = np.array([0.99, 0.9, 0.5, 0.1, 0.01])
     loss = binary_cross_entropy(p, np.ones_like(p), reduction="none")
@@ -124,8 +127,8 @@ def purpose() -> Answer:
 
 def suitability() -> Answer:
     """Question 2: a strictly proper scoring rule, for outcomes from a fixed set."""
-    from . import plot
-    from .losses import binary_cross_entropy, cross_entropy
+    from ..losses import binary_cross_entropy, cross_entropy
+    from .explain_figures import suitability_figure
 
     grid = np.linspace(0.001, 0.999, 999)
     frequencies = (0.1, 0.3, 0.7)
@@ -173,19 +176,7 @@ def suitability() -> Answer:
         ("soft target (0.7, 0.2, 0.1) predicted evenly", f"loss {at_uniform:.4f}"),
     ]
 
-    with plot._style():
-        fig, ax = plot._figure_and_axes(None, (7.5, 4.8))
-        colours = (plot.BLUE, plot.VERMILLION, plot.GREEN)
-        for q, colour in zip(frequencies, colours, strict=True):
-            ax.plot(grid, curves[q], color=colour, label=f"event frequency q = {q:g}")
-            ax.scatter([best[q]], [curves[q].min()], s=40, color=colour, zorder=3)
-            ax.axvline(best[q], color=colour, linewidth=0.9, linestyle=(0, (3, 3)))
-        ax.set_xlim(0.0, 1.0)
-        ax.set_ylim(0.0, 2.5)
-        ax.set_xlabel("predicted probability p")
-        ax.set_ylabel("expected cross-entropy")
-        ax.set_title("Honest probabilities minimise the expected loss")
-        ax.legend(loc="upper center", ncols=3, fontsize=10)
+    fig = suitability_figure(grid, curves, best)
     return Answer(2, QUESTIONS[2], text, numbers, table, fig, "2-suitability")
 
 
@@ -196,18 +187,15 @@ def suitability() -> Answer:
 
 def _sigmoid_mse_grad(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """d/dz of (sigmoid(z) - y)^2 = 2 (p - y) p (1 - p), p = sigmoid(z)."""
-    from .activations import sigmoid
-
     p = sigmoid(z)
     return 2.0 * (p - y) * p * (1.0 - p)
 
 
 def versus_mse() -> Answer:
     """Question 3: CE keeps a full-size gradient where MSE on a sigmoid goes flat."""
-    from . import plot
-    from .activations import sigmoid
-    from .grad import value_and_grad
-    from .losses import binary_cross_entropy_with_logits
+    from ..grad import value_and_grad
+    from ..losses import binary_cross_entropy_with_logits
+    from .explain_figures import versus_mse_figure
 
     ce_grad = value_and_grad(binary_cross_entropy_with_logits)
     z = np.linspace(-10.0, 10.0, 401)
@@ -263,32 +251,7 @@ def versus_mse() -> Answer:
         ("steps to 90 % accuracy, squared error", _steps_text(steps["mse"])),
     ]
 
-    with plot._style():
-        fig, ax = plot._figure_and_axes(None, (7.5, 4.8))
-        ax.plot(z, np.abs(g_ce), color=plot.BLUE, label="cross-entropy  |p - y|")
-        ax.plot(
-            z,
-            np.abs(g_mse),
-            color=plot.VERMILLION,
-            linestyle=(0, (4, 2)),
-            label="squared error  |2(p - y)p(1 - p)|",
-        )
-        ax.scatter([z0, z0], [abs(g0_ce), abs(g0_mse)], s=36, color=plot.GREY, zorder=3)
-        ax.annotate(
-            f"{g0_ce / g0_mse:.0f}x smaller",
-            xy=(z0, abs(g0_mse)),
-            xytext=(12, -4),
-            textcoords="offset points",
-            fontsize=11,
-            color=plot.GREY,
-        )
-        ax.set_yscale("log")
-        ax.set_ylim(1e-5, 2.0)
-        ax.set_xlim(-10, 10)
-        ax.set_xlabel("logit z of an example whose label is y = 1")
-        ax.set_ylabel("|gradient with respect to z|")
-        ax.set_title("Confidently wrong: cross-entropy still pushes")
-        ax.legend(loc="lower left")
+    fig = versus_mse_figure(z, g_ce, g_mse, z0, g0_ce, g0_mse)
     return Answer(
         3, QUESTIONS[3], text, numbers, table, fig, "3-versus-mse", extra={"steps": steps}
     )
@@ -300,25 +263,28 @@ def _steps_text(steps: int | None) -> str:
 
 def _escape_steps(max_steps: int = 2000) -> dict[str, int | None]:
     """Gradient descent from a confidently wrong start: steps to 90 % training accuracy."""
-    from .activations import sigmoid
-
     rng = np.random.default_rng(3)
     n = 200
     y = (np.arange(n) % 2).astype(np.float64)
     x = np.where(y == 1, 1.0, -1.0) + 0.6 * rng.standard_normal(n)
     X = np.column_stack([np.ones(n), x])
+    # dJ/dz_i of the mean loss: (p - y) / n for cross-entropy, 2 (p - y) p (1 - p) / n for
+    # the squared error of p = sigmoid(z).
+    logit_grads = {
+        "ce": lambda z: (sigmoid(z) - y) / n,
+        "mse": lambda z: _sigmoid_mse_grad(z, y) / n,
+    }
+
+    def accurate(step: int, w: np.ndarray) -> bool:
+        return bool(np.mean((X @ w > 0) == (y == 1)) >= 0.9)
+
     out: dict[str, int | None] = {}
-    for name in ("ce", "mse"):
-        w = np.array([0.0, -6.0])  # every example on the wrong side, with conviction
-        out[name] = None
-        for step in range(1, max_steps + 1):
-            z = X @ w
-            p = sigmoid(z)
-            g = (p - y) if name == "ce" else 2.0 * (p - y) * p * (1.0 - p)
-            w -= 0.5 * (X.T @ g) / n
-            if np.mean((X @ w > 0) == (y == 1)) >= 0.9:
-                out[name] = step
-                break
+    for name, logit_grad in logit_grads.items():
+        start = np.array([0.0, -6.0])  # every example on the wrong side, with conviction
+        w, taken = gradient_descent(
+            X, logit_grad, steps=max_steps, learning_rate=0.5, start=start, on_step=accurate
+        )
+        out[name] = taken if accurate(taken, w) else None
     return out
 
 
@@ -331,10 +297,9 @@ def likelihood() -> Answer:
     """Question 4: the summed cross-entropy is the negative log-likelihood, exactly."""
     from sklearn.datasets import load_breast_cancer, load_wine
 
-    from . import plot
-    from .activations import sigmoid
-    from .losses import binary_cross_entropy_with_logits, cross_entropy
-    from .models import LogisticRegression, SoftmaxRegression
+    from ..losses import binary_cross_entropy_with_logits, cross_entropy
+    from ..models import LogisticRegression, SoftmaxRegression
+    from .explain_figures import likelihood_figure
 
     X, y = load_breast_cancer(return_X_y=True)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
@@ -401,27 +366,7 @@ def likelihood() -> Answer:
         ("best weight scale: likelihood / cross-entropy", f"{s_ll:.3g} / {s_ce:.3g}"),
     ]
 
-    with plot._style():
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(10.0, 4.4), layout="constrained")
-        left, right = fig.subplots(1, 2)
-        left.plot(scales, ll_path, color=plot.BLUE)
-        left.axvline(s_ll, color=plot.GREY, linestyle=(0, (3, 3)), linewidth=1.0)
-        left.set_xlabel("scale s of the fitted weights")
-        left.set_ylabel("log-likelihood  Σ log p(yᵢ | xᵢ)")
-        left.set_title("Likelihood: highest at s = " + f"{s_ll:.3g}", fontsize=13)
-        right.plot(scales, ce_path, color=plot.VERMILLION)
-        right.axvline(s_ce, color=plot.GREY, linestyle=(0, (3, 3)), linewidth=1.0)
-        right.set_yscale("log")
-        right.set_xlabel("scale s of the fitted weights")
-        right.set_ylabel("mean cross-entropy")
-        right.set_title("Cross-entropy: lowest at s = " + f"{s_ce:.3g}", fontsize=13)
-        fig.suptitle(
-            f"Breast-cancer data, n = {n}: cross-entropy = -log-likelihood / n",
-            fontsize=14,
-            fontweight="bold",
-        )
+    fig = likelihood_figure(scales, ll_path, ce_path, s_ll, s_ce, n)
     return Answer(4, QUESTIONS[4], text, numbers, table, fig, "4-likelihood")
 
 
@@ -430,7 +375,7 @@ def likelihood() -> Answer:
 # ---------------------------------------------------------------------------
 
 
-def _gradient_descent(
+def _fit_watched(
     X: np.ndarray,
     y: np.ndarray,
     steps: int,
@@ -439,39 +384,42 @@ def _gradient_descent(
     smoothing: float = 0.0,
     watch: dict[str, tuple[np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Full-batch gradient descent on the mean BCE of a linear model (intercept in column 0).
+    """Gradient descent on the mean BCE of a linear model, watching other data sets.
 
     Returns the final weights and, for each watched set, the plain (unsmoothed)
-    mean cross-entropy after every step. The loop is plain NumPy, thousands of
-    steps on tiny arrays; the final values are checked against the library's
-    loss by :func:`overfitting`.
+    mean cross-entropy after every step. Thousands of steps on tiny arrays: the
+    loss and its gradient are the plain NumPy formulas (the library's validating
+    loss would cost more than the arithmetic), checked against the library's loss
+    by :func:`overfitting`.
     """
     n = y.size
-    # The curvature of the mean BCE is at most lambda_max(X^T X) / (4 n) (+ l2); a fifth of
-    # 1/L keeps the steps small enough for the held-out curve to show its minimum.
-    lipschitz = float(np.linalg.eigvalsh(X.T @ X)[-1]) / (4.0 * n) + l2
-    lr = 0.2 / lipschitz
+    # A fifth of 1/L keeps the steps small enough for the held-out curve to show its minimum.
+    lr = 0.2 / curvature_bound(X, l2)
     target = y * (1.0 - smoothing) + smoothing / 2.0  # label smoothing over two classes
-    w = np.zeros(X.shape[1])
     curves = {name: np.empty(steps) for name in watch}
-    penalty = np.ones_like(w)
-    penalty[0] = 0.0  # the intercept is not penalised
-    for step in range(steps):
-        z = X @ w
-        # dJ/dz_i = (sigmoid(z_i) - t_i) / n ; dJ/dw = X^T dJ/dz + l2 * w (intercept excluded)
-        g = (0.5 * (1.0 + np.tanh(0.5 * z)) - target) / n  # sigmoid(z) = (1 + tanh(z/2)) / 2
-        w -= lr * (X.T @ g + l2 * penalty * w)
+
+    def record(step: int, w: np.ndarray) -> None:
         for name, (Xs, ys) in watch.items():
             zs = Xs @ w
-            # BCE from logits: softplus(z) - y z, with softplus(z) = logaddexp(0, z)
-            curves[name][step] = float(np.mean(np.logaddexp(0.0, zs) - ys * zs))
+            # BCE from logits: -[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))] = softplus(z) - y z
+            curves[name][step - 1] = float(np.mean(softplus(zs) - ys * zs))
+
+    # dJ/dz_i = (sigmoid(z_i) - t_i) / n for the mean BCE against the (smoothed) target t.
+    w, _ = gradient_descent(
+        X,
+        lambda z: (sigmoid(z) - target) / n,
+        steps=steps,
+        learning_rate=lr,
+        l2=l2,
+        on_step=record,
+    )
     return w, curves
 
 
 def overfitting(steps: int = 2000) -> Answer:
     """Question 5: a plain fit against L2, label smoothing and early stopping."""
-    from . import plot
-    from .losses import binary_cross_entropy, binary_cross_entropy_with_logits
+    from ..losses import binary_cross_entropy, binary_cross_entropy_with_logits
+    from .explain_figures import overfitting_figure
 
     rng = np.random.default_rng(5)
     d, informative, n_train, n_test = 40, 5, 100, 2000
@@ -480,19 +428,19 @@ def overfitting(steps: int = 2000) -> Answer:
 
     def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
         X = rng.standard_normal((n, d))
-        p = 1.0 / (1.0 + np.exp(-(X @ true_w)))
+        p = sigmoid(X @ true_w)
         return np.column_stack([np.ones(n), X]), (rng.random(n) < p).astype(np.float64)
 
     X_tr, y_tr = draw(n_train)
     X_te, y_te = draw(n_test)
     lam, eps = 0.1, 0.2
     watch = {"train": (X_tr, y_tr), "test": (X_te, y_te)}
-    w_plain, plain = _gradient_descent(X_tr, y_tr, steps, watch=watch)
-    w_ridge, ridge = _gradient_descent(X_tr, y_tr, steps, l2=lam, watch=watch)
-    w_smooth, smooth = _gradient_descent(X_tr, y_tr, steps, smoothing=eps, watch=watch)
+    w_plain, plain = _fit_watched(X_tr, y_tr, steps, watch=watch)
+    w_ridge, ridge = _fit_watched(X_tr, y_tr, steps, l2=lam, watch=watch)
+    w_smooth, smooth = _fit_watched(X_tr, y_tr, steps, smoothing=eps, watch=watch)
     # Early stopping: a quarter of the training rows decides when to stop.
     cut = n_train * 3 // 4
-    _, early = _gradient_descent(
+    _, early = _fit_watched(
         X_tr[:cut],
         y_tr[:cut],
         steps,
@@ -547,51 +495,8 @@ def overfitting(steps: int = 2000) -> Answer:
     table = [(names[k], f"held-out log loss {v:.4f}") for k, v in results.items()]
     table.append(("predicting the class frequency", f"held-out log loss {baseline:.4f}"))
 
-    with plot._style():
-        fig, ax = plot._figure_and_axes(None, (7.5, 4.8))
-        it = np.arange(1, steps + 1)
-        ax.plot(it, plain["test"], color=plot.VERMILLION, label="no remedy")
-        ax.plot(
-            it,
-            plain["train"],
-            color=plot.VERMILLION,
-            linewidth=1.2,
-            linestyle=(0, (1, 2)),
-            label="no remedy, training rows",
-        )
-        ax.plot(it, ridge["test"], color=plot.BLUE, label=f"L2, λ = {lam:g}")
-        ax.plot(it, smooth["test"], color=plot.GREEN, label=f"label smoothing, ε = {eps:g}")
-        ax.plot(
-            it,
-            early["test"],
-            color=plot.GREY,
-            linewidth=1.4,
-            linestyle=(0, (4, 2)),
-            label="trained on 3/4 (early stopping)",
-        )
-        ax.scatter([stop + 1], [early["test"][stop]], s=50, color=plot.GREY, zorder=3)
-        ax.annotate(
-            "early stop",
-            xy=(stop + 1, early["test"][stop]),
-            xytext=(-20, -22),
-            textcoords="offset points",
-            fontsize=11,
-            color=plot.GREY,
-        )
-        ax.axhline(
-            baseline,
-            color=plot.ORANGE,
-            linewidth=1.0,
-            linestyle=(0, (2, 2)),
-            label="class-frequency baseline",
-        )
-        ax.set_xscale("log")
-        ax.set_xlim(1, steps)
-        ax.set_ylim(0.0, max(1.6, float(min(plain["test"].max(), 3.0))) * 1.05)
-        ax.set_xlabel("gradient-descent step")
-        ax.set_ylabel("log loss (held-out unless noted)")
-        ax.set_title("Keeping confidence in check")
-        ax.legend(loc="upper left", fontsize=9.5, ncols=2)
+    curves = {"plain": plain, "l2": ridge, "smoothing": smooth, "early": early}
+    fig = overfitting_figure(curves, stop, baseline, lam=lam, eps=eps)
     return Answer(
         5,
         QUESTIONS[5],
@@ -600,7 +505,7 @@ def overfitting(steps: int = 2000) -> Answer:
         table,
         fig,
         "5-overfitting",
-        extra={"curves": {"plain": plain, "l2": ridge, "smoothing": smooth, "early": early}},
+        extra={"curves": curves},
     )
 
 

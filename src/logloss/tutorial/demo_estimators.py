@@ -1,6 +1,6 @@
 """Part two of ``logloss demo``: the same ideas with logloss's estimators.
 
-Called by :func:`logloss.demo.run_demo` after the hand-written gradient descent:
+Called by :func:`logloss.tutorial.demo.run_demo` after the hand-written gradient descent:
 
 6. the breast-cancer logistic regression again, as ``LogisticRegression`` with plain
    gradient descent (``solver="gd"``) and with L-BFGS, side by side;
@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._console import heading
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rich.console import Console
 
@@ -29,7 +31,7 @@ def _fit_timed(model: Any, X: np.ndarray, y: np.ndarray) -> float:
 
 
 def _scores(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    from .metrics import log_loss
+    from ..metrics import log_loss
 
     proba = model.predict_proba(X)
     return log_loss(y, proba, labels=model.classes_), float(np.mean(model.predict(X) == y))
@@ -39,23 +41,31 @@ def run_estimators(
     con: Console, data: dict[str, np.ndarray], out: Path, seed: int, first_step: int
 ) -> tuple[dict[str, Any], dict[str, Path]]:
     """Steps `first_step`.. of the demo; returns (numbers, figure paths)."""
+    result: dict[str, Any] = {}
+    files: dict[str, Path] = {}
+    _step_solvers(con, first_step, data, out, result, files)
+    mlp, calibration_split = _step_digits(con, first_step + 1, seed, out, result, files)
+    _step_temperature(con, first_step + 2, mlp, calibration_split, out, result, files)
+    return result, files
+
+
+def _step_solvers(
+    con: Console,
+    number: int,
+    data: dict[str, np.ndarray],
+    out: Path,
+    result: dict[str, Any],
+    files: dict[str, Path],
+) -> None:
+    """gd against lbfgs on the same objective (no penalty, as in the hand-written loop)."""
     import warnings
 
     from rich.table import Table
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
-    from . import plot
-    from .demo import _heading
-    from .models import LogisticRegression, MLPClassifier, SoftmaxRegression, TemperatureScaling
+    from .. import plot
+    from ..models import LogisticRegression
 
-    result: dict[str, Any] = {}
-    files: dict[str, Path] = {}
-
-    # 6. gd against lbfgs on the same objective (no penalty, as in the hand-written loop)
-    _heading(
-        con, first_step, "The same model with ll.LogisticRegression: gradient descent vs L-BFGS"
-    )
+    heading(con, number, "The same model with ll.LogisticRegression: gradient descent vs L-BFGS")
     X_tr, y_tr = data["X_train"][:, 1:], data["y_train"]  # drop the column of ones
     X_te, y_te = data["X_test"][:, 1:], data["y_test"]
     table = Table(header_style="bold", padding=(0, 2))
@@ -91,8 +101,26 @@ def run_estimators(
     files["solvers"] = out / "solvers.png"
     plot.save_figure(fig, files["solvers"])
 
-    # 7. multinomial models on digits
-    _heading(con, first_step + 1, "Many classes: softmax regression and a neural network on digits")
+
+def _step_digits(
+    con: Console,
+    number: int,
+    seed: int,
+    out: Path,
+    result: dict[str, Any],
+    files: dict[str, Path],
+) -> tuple[Any, tuple[np.ndarray, ...]]:
+    """Softmax regression and an MLP on digits; returns the MLP and the calibration split."""
+    import warnings
+
+    from rich.table import Table
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from .. import plot
+    from ..models import MLPClassifier, SoftmaxRegression
+
+    heading(con, number, "Many classes: softmax regression and a neural network on digits")
     digits = load_digits()
     Xd = digits.data / 16.0  # pixel intensities 0..16 -> 0..1
     Xd_tr, Xd_rest, yd_tr, yd_rest = train_test_split(
@@ -122,14 +150,28 @@ def run_estimators(
     )
     files["mlp_history"] = out / "mlp_history.png"
     plot.save_figure(plot.history(mlp), files["mlp_history"])
+    return mlp, (Xd_cal, yd_cal, Xd_te, yd_te)
 
-    # 8. temperature scaling on a separate calibration split
-    _heading(con, first_step + 2, "Calibration: one temperature fitted on held-out data")
+
+def _step_temperature(
+    con: Console,
+    number: int,
+    mlp: Any,
+    split: tuple[np.ndarray, ...],
+    out: Path,
+    result: dict[str, Any],
+    files: dict[str, Path],
+) -> None:
+    """Temperature scaling on a separate calibration split."""
+    from .. import plot
+    from ..metrics import log_loss
+    from ..models import TemperatureScaling
+
+    Xd_cal, yd_cal, Xd_te, yd_te = split
+    heading(con, number, "Calibration: one temperature fitted on held-out data")
     ts = TemperatureScaling(estimator=mlp).fit(Xd_cal, yd_cal)
     before = mlp.predict_proba(Xd_te)
     after = ts.predict_proba(Xd_te)
-    from .metrics import log_loss
-
     result["temperature"] = float(ts.temperature_)
     result["test_log_loss_before_ts"] = log_loss(yd_te, before, labels=mlp.classes_)
     result["test_log_loss_after_ts"] = log_loss(yd_te, after, labels=mlp.classes_)
@@ -143,16 +185,15 @@ def run_estimators(
     fig = _calibration_figure(yd_te, before, after, mlp.classes_, ts.temperature_)
     files["calibration"] = out / "calibration.png"
     plot.save_figure(fig, files["calibration"])
-    return result, files
 
 
 def _solver_figure(gd_curve: Any, lbfgs_curve: Any):
     """Both solvers' objective per iteration on one log-log plot, in the library's style."""
     from matplotlib.figure import Figure
 
-    from .plot import BLUE, VERMILLION, _style
+    from ..plot._style import BLUE, VERMILLION, style
 
-    with _style():
+    with style():
         fig = Figure(figsize=(8, 4.8), layout="constrained")
         ax = fig.add_subplot()
         for curve, colour, label in (
@@ -173,9 +214,10 @@ def _calibration_figure(y: Any, before: Any, after: Any, classes: Any, temperatu
     """Reliability diagrams before and after temperature scaling, side by side."""
     from matplotlib.figure import Figure
 
-    from . import plot
+    from .. import plot
+    from ..plot._style import style
 
-    with plot._style():
+    with style():
         fig = Figure(figsize=(11, 5), layout="constrained")
         left, right = fig.subplots(1, 2, sharey=True)
     plot.calibration(y, before, classes=classes, ax=left, label="MLP")
