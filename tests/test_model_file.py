@@ -6,6 +6,7 @@ import io as _io
 import json
 import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -332,3 +333,42 @@ def test_loading_never_unpickles(saved, tmp_path, monkeypatch):
         zf.writestr("__metadata__.npy", buf.getvalue())
     with pytest.raises(ModelFileError):
         ll.load(tmp_path / "evil.npz")
+
+
+# -- files written by an earlier logloss ---------------------------------------------
+
+OLD = Path(__file__).resolve().parent / "data" / "model-files-0.1.0"
+
+
+@pytest.mark.parametrize("name", ["logistic", "mlp"])
+def test_files_written_by_0_1_0_load_and_predict_the_same(name):
+    """Files saved by logloss 0.1.0 (tests/data/model-files-0.1.0/make_files.py) still load."""
+    model = ll.load(OLD / f"{name}.npz")
+    with np.load(OLD / "predictions.npz") as saved:
+        X, proba, labels = saved["X"], saved[name], saved[f"{name}_labels"]
+    np.testing.assert_allclose(model.predict_proba(X), proba, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(model.predict(X), labels)
+
+
+def test_a_file_written_by_0_1_0_logloss_fit_predicts_the_same(tmp_path):
+    """`logloss predict` on a model that `logloss fit` wrote with 0.1.0: the same probabilities."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    from typer.testing import CliRunner
+
+    from logloss.cli import app
+
+    out = tmp_path / "proba.csv"
+    result = CliRunner().invoke(
+        app,
+        ["predict", str(OLD / "cli-fit.npz"), str(OLD / "cli-new.csv"), "--proba", "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "not seen in training" in result.stderr  # the 'purple' row
+    expected = pd.read_csv(OLD / "cli-new-proba.csv")
+    got = pd.read_csv(out)
+    assert list(got.columns) == list(expected.columns) == ["p_ham", "p_spam"]
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-15)
+    _, meta = ll.load(OLD / "cli-fit.npz", with_metadata=True)
+    assert meta["preprocessing"]["columns"] == ["x1", "x2", "colour"]
+    assert meta["training"]["settings"]["seed"] == 1
