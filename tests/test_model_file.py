@@ -14,8 +14,8 @@ import pytest
 pytest.importorskip("sklearn")
 
 import logloss as ll  # noqa: E402
-from logloss import io  # noqa: E402
-from logloss.io import ModelFileError  # noqa: E402
+from logloss import model_file  # noqa: E402
+from logloss import ModelFileError  # noqa: E402
 
 
 def _data(k=2, n=120, d=4, seed=0):
@@ -60,7 +60,7 @@ def models():
 def saved(models, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "m.npz"
     model, _ = models["logistic"]
-    io.save(
+    model_file.save(
         model,
         path,
         metadata={"preprocessing": {"columns": ["a"], "n": 1}, "weird": {1: (2.0, float("inf"))}},
@@ -71,7 +71,7 @@ def saved(models, tmp_path_factory):
 @pytest.mark.parametrize("name", ["logistic", "softmax", "mlp", "int-labels", "temperature"])
 def test_round_trip_gives_identical_predictions(models, tmp_path, name):
     model, X = models[name]
-    path = io.save(model, tmp_path / "model.npz")
+    path = model_file.save(model, tmp_path / "model.npz")
     assert path == tmp_path / "model.npz"
     loaded = ll.load(path)
     assert type(loaded) is type(model)
@@ -87,8 +87,8 @@ def test_metadata_round_trips_and_is_plain_json(saved):
     model, meta = ll.load(saved, with_metadata=True)
     assert meta["preprocessing"] == {"columns": ["a"], "n": 1}
     assert meta["weird"] == {1: (2.0, float("inf"))}
-    raw = io.read_metadata(saved)
-    assert raw["format"] == "logloss-model" and raw["format_version"] == io.FORMAT_VERSION
+    raw = model_file.read_metadata(saved)
+    assert raw["format"] == "logloss-model" and raw["format_version"] == model_file.FORMAT_VERSION
     assert raw["logloss_version"] == ll.__version__
     assert raw["classes"] == ["ant", "bee"] and raw["n_features"] == 4
     assert raw["model"]["estimator"] == "LogisticRegression"
@@ -106,26 +106,26 @@ def test_file_holds_no_pickle(saved):
 def test_callback_is_not_saved(tmp_path):
     X, y = _data()
     model = _fit(ll.LogisticRegression(callback=lambda info: False), X, y)
-    loaded = ll.load(io.save(model, tmp_path / "m.npz"))
+    loaded = ll.load(model_file.save(model, tmp_path / "m.npz"))
     assert loaded.callback is None
 
 
 def test_save_errors(models, tmp_path):
     with pytest.raises(TypeError, match="logloss estimator"):
-        io.save(object(), tmp_path / "m.npz")
+        model_file.save(object(), tmp_path / "m.npz")
     with pytest.raises(ValueError, match="not fitted"):
-        io.save(ll.LogisticRegression(), tmp_path / "m.npz")
+        model_file.save(ll.LogisticRegression(), tmp_path / "m.npz")
     model, _ = models["logistic"]
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        io.save(model, tmp_path / "no" / "m.npz")
+        model_file.save(model, tmp_path / "no" / "m.npz")
     with pytest.raises(TypeError, match="cannot save metadata"):
-        io.save(model, tmp_path / "m.npz", metadata={"f": object()})
+        model_file.save(model, tmp_path / "m.npz", metadata={"f": object()})
     with pytest.raises(TypeError, match="`metadata` must be a dict"):
-        io.save(model, tmp_path / "m.npz", metadata=[1])
+        model_file.save(model, tmp_path / "m.npz", metadata=[1])
     unsaveable = ll.LogisticRegression(random_state=np.random.RandomState(0))
     _fit(unsaveable, *_data())
     with pytest.raises(TypeError, match="random_state"):
-        io.save(unsaveable, tmp_path / "m.npz")
+        model_file.save(unsaveable, tmp_path / "m.npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no temporary files left
 
 
@@ -266,7 +266,7 @@ def test_random_bytes_and_bit_flips_fail_cleanly(saved, tmp_path):
 
 def test_random_json_edits_fail_cleanly(saved, tmp_path):
     rng = np.random.default_rng(1)
-    raw = io.read_metadata(saved)
+    raw = model_file.read_metadata(saved)
     text = json.dumps(raw)
     path = tmp_path / "json.npz"
     replacements = ['"x"', "null", "-1", "1e309", "[]", "{}", '{"__tuple__": 1}', "true", "0.5"]
