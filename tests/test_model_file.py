@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("sklearn")
 
 import logloss as ll  # noqa: E402
-from logloss import model_file  # noqa: E402
+import logloss.model_file as model_file  # noqa: E402
 from logloss import ModelFileError  # noqa: E402
 
 

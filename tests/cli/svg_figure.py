@@ -3,8 +3,9 @@
 Written with ``svg.fonttype: none`` (set by :func:`svg_text_rc`), matplotlib keeps
 every string as a ``<text>`` element, and groups each artist as ``<g id="kind_N">``:
 ``axes_N`` holds ``text_N`` (title, labels, notes), ``legend_N``, ``line2d_N``
-(a marker is a ``<use>``), ``patch_N`` (a bar; spines are unfilled ones) and ``PathCollection_N`` (scatter
-points, one ``<use>`` each); tick labels sit in ``xtick_N``/``ytick_N``.
+(a marker is a ``<use>``), ``patch_N`` (a bar; spines are unfilled ones) and
+``PathCollection_N`` (scatter points, one ``<use>`` each); tick labels sit in
+``xtick_N``/``ytick_N``.
 """
 
 from __future__ import annotations
