@@ -339,7 +339,7 @@ def save(model: Any, path: str | os.PathLike, *, metadata: dict | None = None) -
     Returns
     -------
     pathlib.Path
-        The path written.
+        `path`, once the file is complete there.
 
     Raises
     ------

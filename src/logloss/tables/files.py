@@ -165,6 +165,13 @@ def read_table_blocks(
     code that walks the rows in order (:func:`prepare_training`) can then free
     each block once it is used, so the table and what it becomes never have to
     be in memory together.
+
+    Examples
+    --------
+    >>> import io
+    >>> blocks = read_table_blocks("-", stdin=io.BytesIO(b"x,y\\n1,a\\n2,b\\n"))
+    >>> len(blocks), blocks[0].shape
+    (1, (2, 2))
     """
     fmt = table_format(path)
     text = os.fspath(path)

@@ -23,7 +23,6 @@ from .files import check_writable, read_table_blocks
 from .options import parse_widths
 from .preprocess import MAX_CATEGORIES
 from .training import (
-    Prepared,
     base_estimator,
     calibrate_prepared,
     fit_prepared,
@@ -35,6 +34,8 @@ from .training import (
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rich.console import Console
+
+    from .training import Prepared
 
 __all__ = ["FitJob", "FitOutcome", "FitSettings", "run_fit"]
 
@@ -105,6 +106,20 @@ def run_fit(job: FitJob, *, out: Console, err: Console) -> FitOutcome:
     before the data passed every check, so a mistake gets one line. Ctrl-C during
     training stops it with the best parameters found so far: the model is still
     scored and written, with a warning, and ``interrupted`` is set.
+
+    Examples
+    --------
+    >>> import io, os, tempfile
+    >>> from pathlib import Path
+    >>> from rich.console import Console
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> rows = "".join(f"{i % 7},{'ab'[i % 7 > 3]}\\n" for i in range(40))
+    >>> _ = (folder / "t.csv").write_text("x,y\\n" + rows)
+    >>> job = FitJob(data=str(folder / "t.csv"), target="y", output=folder / "m.npz")
+    >>> quiet = Console(file=io.StringIO())
+    >>> outcome = run_fit(job, out=quiet, err=quiet)
+    >>> outcome.path.name, sorted(outcome.scores), outcome.interrupted
+    ('m.npz', ['held-out', 'training'], False)
     """
     started = time.perf_counter()
     settings = job.settings.as_dict()

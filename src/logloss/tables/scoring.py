@@ -99,7 +99,18 @@ def _labels_as_text(df: Any, target: str) -> tuple[NDArray[np.intp], NDArray]:
 def scoring_inputs(
     df: Any, target: str, proba: Sequence[str], labels_from_columns: bool, source: str
 ) -> tuple[Any, Any, Any, list[str]]:
-    """(labels, probabilities, classes or None, notes) of the table `df`."""
+    """(labels, probabilities, classes or None, notes) of the table `df`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"y": ["a", "b", None], "p_a": [0.9, 0.3, 0.5], "p_b": [0.1, 0.7, 0.5]})
+    >>> y, P, classes, notes = scoring_inputs(df, "y", [], True, "the table")
+    >>> y.tolist(), P.tolist(), classes.tolist()
+    (['a', 'b'], [[0.9, 0.1], [0.3, 0.7]], ['a', 'b'])
+    >>> notes
+    ["Left out 1 row whose target 'y' is missing."]
+    """
     if target not in df.columns:
         raise ValueError(
             f"{source} has no target column {target!r}{closest_names(target, df.columns)}"

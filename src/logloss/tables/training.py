@@ -141,6 +141,14 @@ def prepare_training(
     directly from the table's columns. `df` may be the list of blocks from
     :func:`read_table_blocks`; with `consume`, each block is dropped from that
     list once encoded (see :meth:`Preprocessor.transform_parts`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": range(10), "y": ["a", "b"] * 5})
+    >>> prepared = prepare_training(df, "y", test_size=0.2)
+    >>> {name: X.shape for name, X in prepared.X.items()}
+    {'training': (8, 1), 'held-out': (2, 1)}
     """
     frames = as_frames(df)
     columns = choose_features(
@@ -200,6 +208,14 @@ def fit_prepared(prepared: Prepared, estimator: Any) -> tuple[Any, list[str]]:
     """Fit `estimator` on the training matrix, then :func:`calibrate_prepared` it.
 
     Returns the model (the estimator, or the calibrated wrapper around it) and notes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": [0.0, 1, 2, 3, 4, 5, 6, 7], "y": [0, 0, 1, 0, 1, 0, 1, 1]})
+    >>> model, notes = fit_prepared(prepare_training(df, "y"), make_estimator("logistic"))
+    >>> type(model).__name__, model.classes_.tolist(), notes
+    ('LogisticRegression', [0, 1], [])
     """
     estimator.fit(prepared.X["training"], prepared.y["training"])
     return calibrate_prepared(prepared, estimator)
