@@ -165,40 +165,28 @@ class Preprocessor:
             del whole
             kind = column_kind(series, col)
             if kind in ("numeric", "boolean"):
-                x = as_float(series)
-                if not np.isfinite(x[~np.isnan(x)]).all():
-                    bad = int(np.flatnonzero(np.isinf(x))[0])
-                    raise ValueError(
-                        f"the feature column {col!r} holds an infinite value (row "
-                        f"{bad if rows is None else int(rows[bad])})"
-                    )
-                present = x[~missing] if n_missing else x
-                median = float(np.median(present))
-                mean = float(np.mean(present))
-                std = float(np.std(present))
-                self.numeric[col] = {
-                    "kind": kind,
-                    "median": median,
-                    "mean": mean,
-                    # A constant column has no spread: divide by 1 and it becomes 0.
-                    "scale": std if std > 0 and math.isfinite(std) else 1.0,
-                    "n_missing": n_missing,
-                }
+                self.numeric[col] = _numeric_encoder(series, col, kind, missing, rows)
             else:
-                text = as_text(series)
-                present = text[~missing] if n_missing else text
-                levels = sorted(present.unique().tolist())
-                if len(levels) > self.max_categories:
-                    raise ValueError(
-                        f"the text column {col!r} has {len(levels):,} distinct values, more than "
-                        f"the {self.max_categories} categories one-hot encoding allows; it looks "
-                        f"like an identifier: drop it with --drop {col}"
-                    )
-                counts = present.value_counts()
-                mode = str(counts.index[0]) if len(counts) else levels[0]
-                self.categorical[col] = {"categories": levels, "mode": mode, "n_missing": n_missing}
+                self.categorical[col] = self._text_encoder(series, col, missing)
         self.fitted = True
         return self
+
+    def _text_encoder(
+        self, series: pd.Series, col: str, missing: NDArray[np.bool_]
+    ) -> dict[str, Any]:
+        """The sorted categories of a text column, its most frequent one, its gaps."""
+        text = as_text(series)
+        present = text[~missing] if missing.any() else text
+        levels = sorted(present.unique().tolist())
+        if len(levels) > self.max_categories:
+            raise ValueError(
+                f"the text column {col!r} has {len(levels):,} distinct values, more than "
+                f"the {self.max_categories} categories one-hot encoding allows; it looks "
+                f"like an identifier: drop it with --drop {col}"
+            )
+        counts = present.value_counts()
+        mode = str(counts.index[0]) if len(counts) else levels[0]
+        return {"categories": levels, "mode": mode, "n_missing": int(missing.sum())}
 
     @property
     def feature_names_out(self) -> list[str]:
@@ -434,48 +422,8 @@ class Preprocessor:
             or set(numeric) & set(categorical)
         ):
             raise ValueError("the preprocessing state's columns do not match its encoders")
-        for col, spec in numeric.items():
-            if not isinstance(spec, dict):
-                raise ValueError(f"the preprocessing of column {col!r} is malformed")
-            values = {k: spec.get(k) for k in ("median", "mean", "scale")}
-            if (
-                not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                    for v in values.values()
-                )
-                or values["scale"] <= 0
-            ):
-                raise ValueError(f"the preprocessing of column {col!r} has invalid numbers")
-            if spec.get("kind") not in ("numeric", "boolean"):
-                raise ValueError(f"the preprocessing of column {col!r} has an unknown kind")
-            n_missing = spec.get("n_missing", 0)
-            if not isinstance(n_missing, int) or n_missing < 0:
-                raise ValueError(f"the preprocessing of column {col!r} is malformed")
-            pre.numeric[col] = {
-                "kind": spec["kind"],
-                **{k: float(v) for k, v in values.items()},
-                "n_missing": n_missing,
-            }
-        for col, spec in categorical.items():
-            levels = spec.get("categories") if isinstance(spec, dict) else None
-            if (
-                not isinstance(levels, list)
-                or not levels
-                or not all(isinstance(v, str) for v in levels)
-                or levels != sorted(set(levels))
-            ):
-                raise ValueError(f"the categories of column {col!r} are malformed")
-            n_missing = spec.get("n_missing", 0)
-            if not isinstance(n_missing, int) or n_missing < 0:
-                raise ValueError(f"the preprocessing of column {col!r} is malformed")
-            mode = spec.get("mode", levels[0])
-            if mode not in levels:
-                raise ValueError(f"the most frequent category of column {col!r} is malformed")
-            pre.categorical[col] = {
-                "categories": list(levels),
-                "mode": mode,
-                "n_missing": n_missing,
-            }
+        pre.numeric = {col: _numeric_state(col, spec) for col, spec in numeric.items()}
+        pre.categorical = {col: _text_state(col, spec) for col, spec in categorical.items()}
         pre.columns = list(columns)
         pre.fitted = True
         return pre
@@ -499,6 +447,79 @@ class Preprocessor:
         if not self.fitted:
             return "Preprocessor()"
         return f"Preprocessor(<{self.describe()}>)"
+
+
+def _numeric_encoder(
+    series: pd.Series,
+    col: str,
+    kind: str,
+    missing: NDArray[np.bool_],
+    rows: NDArray[np.intp] | None,
+) -> dict[str, Any]:
+    """Median, mean and scale of a numeric (or boolean) column's training values."""
+    x = as_float(series)
+    if not np.isfinite(x[~np.isnan(x)]).all():
+        bad = int(np.flatnonzero(np.isinf(x))[0])
+        raise ValueError(
+            f"the feature column {col!r} holds an infinite value (row "
+            f"{bad if rows is None else int(rows[bad])})"
+        )
+    present = x[~missing] if missing.any() else x
+    std = float(np.std(present))
+    return {
+        "kind": kind,
+        "median": float(np.median(present)),
+        "mean": float(np.mean(present)),
+        # A constant column has no spread: divide by 1 and it becomes 0.
+        "scale": std if std > 0 and math.isfinite(std) else 1.0,
+        "n_missing": int(missing.sum()),
+    }
+
+
+def _numeric_state(col: str, spec: Any) -> dict[str, Any]:
+    """A numeric column's encoder read back from JSON, every field checked."""
+    if not isinstance(spec, dict):
+        raise ValueError(f"the preprocessing of column {col!r} is malformed")
+    values = {k: spec.get(k) for k in ("median", "mean", "scale")}
+    if (
+        not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in values.values()
+        )
+        or values["scale"] <= 0
+    ):
+        raise ValueError(f"the preprocessing of column {col!r} has invalid numbers")
+    if spec.get("kind") not in ("numeric", "boolean"):
+        raise ValueError(f"the preprocessing of column {col!r} has an unknown kind")
+    return {
+        "kind": spec["kind"],
+        **{k: float(v) for k, v in values.items()},
+        "n_missing": _missing_count(col, spec),
+    }
+
+
+def _text_state(col: str, spec: Any) -> dict[str, Any]:
+    """A text column's encoder read back from JSON: sorted distinct categories, a mode."""
+    levels = spec.get("categories") if isinstance(spec, dict) else None
+    if (
+        not isinstance(levels, list)
+        or not levels
+        or not all(isinstance(v, str) for v in levels)
+        or levels != sorted(set(levels))
+    ):
+        raise ValueError(f"the categories of column {col!r} are malformed")
+    n_missing = _missing_count(col, spec)
+    mode = spec.get("mode", levels[0])
+    if mode not in levels:
+        raise ValueError(f"the most frequent category of column {col!r} is malformed")
+    return {"categories": list(levels), "mode": mode, "n_missing": n_missing}
+
+
+def _missing_count(col: str, spec: dict) -> int:
+    n_missing = spec.get("n_missing", 0)
+    if not isinstance(n_missing, int) or n_missing < 0:
+        raise ValueError(f"the preprocessing of column {col!r} is malformed")
+    return n_missing
 
 
 def _not_number(value: Any) -> bool:
