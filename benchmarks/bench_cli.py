@@ -129,7 +129,7 @@ def main() -> int:
 
         baseline_code = (
             "import numpy, pandas, pyarrow, pyarrow.csv, scipy, sklearn, rich, "
-            "logloss.models, logloss.tabular"
+            "logloss.models, logloss.tables"
         )
         _, base_rss, _, _ = run_measured([sys.executable, "-c", baseline_code], folder)
 

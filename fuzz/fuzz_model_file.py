@@ -1,7 +1,7 @@
 """Fuzz model-file loading: every input loads, or fails with ModelFileError.
 
 What ``logloss predict MODEL ...`` does with a model file: :func:`logloss.load` (with the
-metadata), then the preprocessing stored in it (:func:`logloss.tabular.preprocessor_of`)
+metadata), then the preprocessing stored in it (:func:`logloss.tables.preprocessor_of`)
 and a prediction on a small table. A loaded model must predict finite probabilities
 that sum to 1.
 
@@ -35,12 +35,12 @@ if _harness.use_atheris():  # coverage feedback from logloss's own code only
 
     with atheris.instrument_imports(include=["logloss"]):
         import logloss as ll
-        from logloss import tabular
-        from logloss.io import ModelFileError
+        from logloss import tables
+        from logloss.model_file import ModelFileError
 else:
     import logloss as ll
-    from logloss import tabular
-    from logloss.io import ModelFileError
+    from logloss import tables
+    from logloss.model_file import ModelFileError
 
 WORK = tempfile.mkdtemp(prefix="fuzz-model-")
 PATH = os.path.join(WORK, "model.npz")
@@ -68,9 +68,9 @@ def _bases() -> list[dict[str, bytes]]:
         df["colour"] = np.where(y2 == 1, "red", "blue")
         df.loc[3, "a"] = np.nan
         df["y"] = np.where(y3 == 0, "low", np.where(y3 == 1, "mid", "high"))
-        prepared = tabular.prepare_training(df, "y", test_size=0.0)
-        est, _ = tabular.fit_prepared(prepared, tabular.make_estimator("logistic"))
-        models.append((est, tabular.model_metadata(prepared, {}, source="x.csv", settings={})))
+        prepared = tables.prepare_training(df, "y", test_size=0.0)
+        est, _ = tables.fit_prepared(prepared, tables.make_estimator("logistic"))
+        models.append((est, tables.model_metadata(prepared, {}, source="x.csv", settings={})))
     bases = []
     for model, meta in models:
         ll.save(model, PATH, metadata=meta)
@@ -151,11 +151,11 @@ def test_one_input(data: bytes) -> None:
     if not (np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1.0, atol=1e-3)):
         raise AssertionError(f"a loaded model predicts invalid probabilities: {proba!r}")
     try:
-        pre = tabular.preprocessor_of(model, meta, "the model file")
+        pre = tables.preprocessor_of(model, meta, "the model file")
         frame = _frame(pre)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tabular.predict_table(model, pre, frame, proba=True)
+            tables.predict_table(model, pre, frame, proba=True)
     except Exception as exc:
         if not _is_clean(exc):
             raise

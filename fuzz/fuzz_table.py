@@ -35,9 +35,9 @@ if _harness.use_atheris():  # coverage feedback from logloss's own code only
     import atheris
 
     with atheris.instrument_imports(include=["logloss"]):
-        from logloss import tabular
+        from logloss import tables
 else:
-    from logloss import tabular
+    from logloss import tables
 
 WORK = tempfile.mkdtemp(prefix="fuzz-table-")
 SUFFIXES = (".csv", ".tsv", ".parquet")
@@ -56,19 +56,19 @@ def test_one_input(data: bytes) -> None:
     with open(path, "wb") as fh:
         fh.write(body)
     try:
-        blocks = tabular.read_table_blocks(path)
+        blocks = tables.read_table_blocks(path)
         columns = list(blocks[0].columns)
         target = columns[knobs % len(columns)] if columns else "y"
         test_size = (0.0, 0.2, 0.5)[(knobs >> 4) % 3]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            prepared = tabular.prepare_training(
+            prepared = tables.prepare_training(
                 blocks, target, test_size=test_size, max_categories=20, source="the table"
             )
         for name, X in prepared.X.items():
             if X.size and not np.isfinite(X).all():
                 raise AssertionError(f"non-finite values in the prepared {name} matrix")
-        table = tabular.read_table(path)
+        table = tables.read_table(path)
         X, _ = prepared.preprocessor.transform(table, source="the table")
         if X.size and not np.isfinite(X).all():
             raise AssertionError("non-finite values in a transformed table")

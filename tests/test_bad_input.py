@@ -16,7 +16,7 @@ from sklearn.exceptions import NotFittedError
 
 import logloss as ll
 from logloss import metrics
-from logloss.io import ModelFileError
+from logloss.model_file import ModelFileError
 
 Z = np.array([[0.5, 1.0, -0.3], [0.1, 0.2, 0.3]])
 Y = np.array([0, 2])

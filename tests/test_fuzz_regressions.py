@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import logloss as ll
-from logloss.io import ModelFileError
+from logloss.model_file import ModelFileError
 
 
 def _fitted_entries(tmp_path: Path) -> dict[str, bytes]:

@@ -6,6 +6,7 @@ import io as _io
 import json
 import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +14,8 @@ import pytest
 pytest.importorskip("sklearn")
 
 import logloss as ll  # noqa: E402
-from logloss import io  # noqa: E402
-from logloss.io import ModelFileError  # noqa: E402
+import logloss.model_file as model_file  # noqa: E402
+from logloss import ModelFileError  # noqa: E402
 
 
 def _data(k=2, n=120, d=4, seed=0):
@@ -59,7 +60,7 @@ def models():
 def saved(models, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "m.npz"
     model, _ = models["logistic"]
-    io.save(
+    model_file.save(
         model,
         path,
         metadata={"preprocessing": {"columns": ["a"], "n": 1}, "weird": {1: (2.0, float("inf"))}},
@@ -70,7 +71,7 @@ def saved(models, tmp_path_factory):
 @pytest.mark.parametrize("name", ["logistic", "softmax", "mlp", "int-labels", "temperature"])
 def test_round_trip_gives_identical_predictions(models, tmp_path, name):
     model, X = models[name]
-    path = io.save(model, tmp_path / "model.npz")
+    path = model_file.save(model, tmp_path / "model.npz")
     assert path == tmp_path / "model.npz"
     loaded = ll.load(path)
     assert type(loaded) is type(model)
@@ -86,8 +87,8 @@ def test_metadata_round_trips_and_is_plain_json(saved):
     model, meta = ll.load(saved, with_metadata=True)
     assert meta["preprocessing"] == {"columns": ["a"], "n": 1}
     assert meta["weird"] == {1: (2.0, float("inf"))}
-    raw = io.read_metadata(saved)
-    assert raw["format"] == "logloss-model" and raw["format_version"] == io.FORMAT_VERSION
+    raw = model_file.read_metadata(saved)
+    assert raw["format"] == "logloss-model" and raw["format_version"] == model_file.FORMAT_VERSION
     assert raw["logloss_version"] == ll.__version__
     assert raw["classes"] == ["ant", "bee"] and raw["n_features"] == 4
     assert raw["model"]["estimator"] == "LogisticRegression"
@@ -105,26 +106,26 @@ def test_file_holds_no_pickle(saved):
 def test_callback_is_not_saved(tmp_path):
     X, y = _data()
     model = _fit(ll.LogisticRegression(callback=lambda info: False), X, y)
-    loaded = ll.load(io.save(model, tmp_path / "m.npz"))
+    loaded = ll.load(model_file.save(model, tmp_path / "m.npz"))
     assert loaded.callback is None
 
 
 def test_save_errors(models, tmp_path):
     with pytest.raises(TypeError, match="logloss estimator"):
-        io.save(object(), tmp_path / "m.npz")
+        model_file.save(object(), tmp_path / "m.npz")
     with pytest.raises(ValueError, match="not fitted"):
-        io.save(ll.LogisticRegression(), tmp_path / "m.npz")
+        model_file.save(ll.LogisticRegression(), tmp_path / "m.npz")
     model, _ = models["logistic"]
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        io.save(model, tmp_path / "no" / "m.npz")
+        model_file.save(model, tmp_path / "no" / "m.npz")
     with pytest.raises(TypeError, match="cannot save metadata"):
-        io.save(model, tmp_path / "m.npz", metadata={"f": object()})
+        model_file.save(model, tmp_path / "m.npz", metadata={"f": object()})
     with pytest.raises(TypeError, match="`metadata` must be a dict"):
-        io.save(model, tmp_path / "m.npz", metadata=[1])
+        model_file.save(model, tmp_path / "m.npz", metadata=[1])
     unsaveable = ll.LogisticRegression(random_state=np.random.RandomState(0))
     _fit(unsaveable, *_data())
     with pytest.raises(TypeError, match="random_state"):
-        io.save(unsaveable, tmp_path / "m.npz")
+        model_file.save(unsaveable, tmp_path / "m.npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no temporary files left
 
 
@@ -265,7 +266,7 @@ def test_random_bytes_and_bit_flips_fail_cleanly(saved, tmp_path):
 
 def test_random_json_edits_fail_cleanly(saved, tmp_path):
     rng = np.random.default_rng(1)
-    raw = io.read_metadata(saved)
+    raw = model_file.read_metadata(saved)
     text = json.dumps(raw)
     path = tmp_path / "json.npz"
     replacements = ['"x"', "null", "-1", "1e309", "[]", "{}", '{"__tuple__": 1}', "true", "0.5"]
@@ -332,3 +333,42 @@ def test_loading_never_unpickles(saved, tmp_path, monkeypatch):
         zf.writestr("__metadata__.npy", buf.getvalue())
     with pytest.raises(ModelFileError):
         ll.load(tmp_path / "evil.npz")
+
+
+# -- files written by an earlier logloss ---------------------------------------------
+
+OLD = Path(__file__).resolve().parent / "data" / "model-files-0.1.0"
+
+
+@pytest.mark.parametrize("name", ["logistic", "mlp"])
+def test_files_written_by_0_1_0_load_and_predict_the_same(name):
+    """Files saved by logloss 0.1.0 (tests/data/model-files-0.1.0/make_files.py) still load."""
+    model = ll.load(OLD / f"{name}.npz")
+    with np.load(OLD / "predictions.npz") as saved:
+        X, proba, labels = saved["X"], saved[name], saved[f"{name}_labels"]
+    np.testing.assert_allclose(model.predict_proba(X), proba, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(model.predict(X), labels)
+
+
+def test_a_file_written_by_0_1_0_logloss_fit_predicts_the_same(tmp_path):
+    """`logloss predict` on a model that `logloss fit` wrote with 0.1.0: the same probabilities."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    from typer.testing import CliRunner
+
+    from logloss.cli import app
+
+    out = tmp_path / "proba.csv"
+    result = CliRunner().invoke(
+        app,
+        ["predict", str(OLD / "cli-fit.npz"), str(OLD / "cli-new.csv"), "--proba", "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "not seen in training" in result.stderr  # the 'purple' row
+    expected = pd.read_csv(OLD / "cli-new-proba.csv")
+    got = pd.read_csv(out)
+    assert list(got.columns) == list(expected.columns) == ["p_ham", "p_spam"]
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-15)
+    _, meta = ll.load(OLD / "cli-fit.npz", with_metadata=True)
+    assert meta["preprocessing"]["columns"] == ["x1", "x2", "colour"]
+    assert meta["training"]["settings"]["seed"] == 1

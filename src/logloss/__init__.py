@@ -32,8 +32,9 @@ _LAZY = {
     "SoftmaxRegression": "logloss.models",
     "MLPClassifier": "logloss.models",
     "TemperatureScaling": "logloss.models",
-    "save": "logloss.io",
-    "load": "logloss.io",
+    "save": "logloss.model_file",
+    "load": "logloss.model_file",
+    "ModelFileError": "logloss.model_file",
 }
 
 

@@ -16,6 +16,7 @@ import pytest
 typer = pytest.importorskip("typer")
 pytest.importorskip("matplotlib")
 
+from svg_figure import read_axes, svg_text_rc  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from logloss import __version__  # noqa: E402
@@ -49,14 +50,40 @@ def test_help_lists_commands():
         assert word in result.stdout
 
 
-@pytest.mark.parametrize("suffix", [".svg", ".png"])
-def test_plot_loss_curve_writes_file(tmp_path, suffix):
-    target = tmp_path / f"curve{suffix}"
-    result = runner.invoke(app, ["plot", "loss-curve", "-o", str(target)])
+LOSS_CURVE_TEXT = {"Cross-entropy loss of a single example", "φ(z)", "J(w)"}
+
+
+def _png_size(path) -> tuple[int, int]:
+    """Width and height from a PNG's header (the IHDR chunk follows the signature)."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def test_plot_loss_curve_svg_says_what_it_draws(tmp_path):
+    import matplotlib
+
+    target = tmp_path / "curve.svg"
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        result = runner.invoke(app, ["plot", "loss-curve", "-o", str(target)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"Wrote {target}"
-    head = target.read_bytes()[:8]
-    assert head == b"\x89PNG\r\n\x1a\n" if suffix == ".png" else head.startswith(b"<?xml")
+    (axes,) = read_axes(target)
+    assert LOSS_CURVE_TEXT <= set(axes.texts)
+    assert axes.legend == ["J(w) if y=1", "J(w) if y=0"]
+    assert len(axes.line_markers) >= 2  # the two curves (and any guide lines)
+
+
+def test_plot_loss_curve_png_follows_dpi(tmp_path):
+    sizes = []
+    for dpi in ("50", "100"):
+        target = tmp_path / f"curve{dpi}.png"
+        result = runner.invoke(app, ["plot", "loss-curve", "-o", str(target), "--dpi", dpi])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.strip() == f"Wrote {target}"
+        sizes.append(_png_size(target))
+    (w50, h50), (w100, h100) = sizes
+    assert abs(w100 - 2 * w50) <= 2 and abs(h100 - 2 * h50) <= 2 and w50 > h50 > 0
 
 
 def test_plot_loss_curve_bad_suffix(tmp_path):
@@ -204,7 +231,7 @@ def test_script_help():
 
 @needs_script
 def test_script_plot_and_error(tmp_path):
-    env = {**os.environ, "COLUMNS": "100"}
+    env = {**os.environ, "COLUMNS": "100", "MATPLOTLIBRC": str(svg_text_rc(tmp_path))}
     proc = subprocess.run(
         [str(SCRIPT), "plot", "loss-curve", "-o", "x.svg"],
         cwd=tmp_path,
@@ -214,7 +241,10 @@ def test_script_plot_and_error(tmp_path):
         env=env,
     )
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "x.svg").read_text().startswith("<?xml")
+    assert proc.stdout == "Wrote x.svg\n"
+    (axes,) = read_axes(tmp_path / "x.svg")
+    assert LOSS_CURVE_TEXT <= set(axes.texts)
+    assert axes.legend == ["J(w) if y=1", "J(w) if y=0"]
 
     proc = subprocess.run(
         [str(SCRIPT), "plot", "loss-curve", "-o", "x.gif"],

@@ -20,6 +20,7 @@ pytest.importorskip("pyarrow")
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
 
+from svg_figure import read_axes, svg_text_rc  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 import logloss as ll  # noqa: E402
@@ -103,7 +104,7 @@ def test_fit_table_matches_a_direct_evaluation(work):
     """The printed held-out log loss is the library's log loss of the saved model."""
     folder, result = work
     model, meta = ll.load(folder / "model.npz", with_metadata=True)
-    from logloss.tabular import Preprocessor, encode_target, read_table, train_test_rows
+    from logloss.tables import Preprocessor, encode_target, read_table, train_test_rows
 
     df = read_table(folder / "train.csv")
     tgt = encode_target(df["label"])
@@ -129,6 +130,8 @@ def test_predict_labels_to_stdout_in_row_order(work):
 
 
 def test_predict_proba_to_files(work):
+    from logloss.tables import read_table
+
     folder, _ = work
     for suffix in (".csv", ".tsv", ".parquet"):
         out = folder / f"p{suffix}"
@@ -144,11 +147,11 @@ def test_predict_proba_to_files(work):
             ],
         )
         assert result.exit_code == 0, result.output
-        df = ll.tabular.read_table(out)
+        df = read_table(out)
         assert list(df.columns) == ["p_ham", "p_spam"] and len(df) == 400
         np.testing.assert_allclose(df["p_ham"] + df["p_spam"], 1.0)
     model = ll.load(folder / "model.npz")
-    direct = ll.tabular.read_table(folder / "p.csv")["p_spam"].to_numpy()
+    direct = read_table(folder / "p.csv")["p_spam"].to_numpy()
     assert np.all((direct > 0) & (direct < 1))
     assert "Wrote 400 probabilities" in result.stderr
     assert model.classes_[1] == "spam"
@@ -261,7 +264,16 @@ def test_fit_other_models_and_calibration(tmp_path):
     assert "calibration" in result.stdout  # the calibration rows get their own line
 
 
-def test_plot_commands(work, tmp_path):
+@pytest.fixture
+def svg_text():
+    """SVG files keep their strings as <text>, so a test can read what a figure says."""
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        yield
+
+
+def test_plot_commands_draw_what_the_data_says(work, tmp_path, svg_text):
     folder, _ = work
     preds = tmp_path / "preds.csv"
     runner.invoke(
@@ -277,9 +289,9 @@ def test_plot_commands(work, tmp_path):
             str(preds),
         ],
     )
-    commands = [
-        ["plot", "history", str(folder / "model.npz"), "-o", str(tmp_path / "h.svg")],
-        [
+    commands = {
+        "history": ["plot", "history", str(folder / "model.npz"), "-o", str(tmp_path / "h.svg")],
+        "calibration": [
             "plot",
             "calibration",
             str(preds),
@@ -287,11 +299,25 @@ def test_plot_commands(work, tmp_path):
             "label",
             "--labels-from-columns",
             "-o",
-            str(tmp_path / "c.png"),
+            str(tmp_path / "c.svg"),
             "--bins",
             "8",
         ],
-        [
+        "boundary": [
+            "plot",
+            "decision-boundary",
+            str(folder / "model.npz"),
+            str(folder / "train.csv"),
+            "-t",
+            "label",
+            "--features",
+            "x1,x2",
+            "--resolution",
+            "40",
+            "-o",
+            str(tmp_path / "d.svg"),
+        ],
+        "boundary-png": [
             "plot",
             "decision-boundary",
             str(folder / "model.npz"),
@@ -305,14 +331,46 @@ def test_plot_commands(work, tmp_path):
             "-o",
             str(tmp_path / "d.png"),
         ],
-    ]
-    for cmd in commands:
+    }
+    for cmd in commands.values():
         result = runner.invoke(app, cmd)
         assert result.exit_code == 0, result.output
-        assert result.stdout.startswith("Wrote ")
-    assert (tmp_path / "h.svg").read_text().startswith("<?xml")
-    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
-    assert (tmp_path / "d.png").read_bytes()[:4] == b"\x89PNG"
+        assert result.stdout == f"Wrote {cmd[cmd.index('-o') + 1]}\n"
+    assert (tmp_path / "d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    model = ll.load(folder / "model.npz")
+    table = pd.read_csv(folder / "train.csv")
+    proba = pd.read_csv(preds)
+
+    # history: one marker per iteration of the saved model, and its final loss
+    (hist,) = read_axes(tmp_path / "h.svg")
+    curve = model.loss_curve_
+    assert "Training history of LogisticRegression" in hist.texts
+    assert {"iteration", "mean cross-entropy"} <= set(hist.texts)
+    assert f"{len(curve)} iterations, final {curve[-1]:.4g}" in hist.texts
+    assert hist.legend == ["training objective"]
+    assert hist.line_markers == [len(curve)]
+
+    # calibration: the ECE `logloss score` computes, one point per non-empty bin, 8 bars
+    reliability, counts = read_axes(tmp_path / "c.svg")
+    scored = runner.invoke(
+        app, ["score", str(preds), "-t", "label", "--labels-from-columns", "--bins", "8", "--json"]
+    )
+    ece = json.loads(scored.stdout)["calibration_error"]
+    assert f"Calibration (ECE {ece:.3f}, 400 predictions)" in reliability.texts
+    assert "observed frequency of spam" in reliability.texts
+    assert "predicted probability of spam" in counts.texts and "count" in counts.texts
+    assert reliability.legend == ["perfectly calibrated", "model"]
+    used = np.count_nonzero(np.histogram(proba["p_spam"], bins=8, range=(0.0, 1.0))[0])
+    assert reliability.line_markers == [0, used]  # the diagonal has no markers
+    assert counts.bars == 8
+
+    # decision boundary: the two columns on the axes, every complete row as a point
+    regions, colourbar = read_axes(tmp_path / "d.svg")
+    assert "Decision regions of LogisticRegression" in regions.texts
+    assert {"x1", "x2"} <= set(regions.texts)
+    assert regions.legend == ["ham", "spam"]
+    assert regions.points == int(table[["x1", "x2"]].notna().all(axis=1).sum())
+    assert colourbar.texts == ["P(spam)"]
 
 
 def test_explain_one_and_save(tmp_path):
@@ -347,7 +405,7 @@ def test_explain_all_five_without_saving(monkeypatch):
 def test_end_to_end_subprocess(tmp_path):
     """fit -> predict -> score -> plot as real processes, on string labels with gaps."""
     make_table(n=300, seed=7).to_csv(tmp_path / "data.csv", index=False)
-    env = {**os.environ, "COLUMNS": "120"}
+    env = {**os.environ, "COLUMNS": "120", "MATPLOTLIBRC": str(svg_text_rc(tmp_path))}
 
     def run(*args):
         proc = subprocess.run(
@@ -363,7 +421,12 @@ def test_end_to_end_subprocess(tmp_path):
     assert json.loads(score.stdout)["n"] == 300
     run("plot", "calibration", "preds.csv", "-t", "label", "--labels-from-columns", "-o", "cal.svg")
     run("plot", "history", "model.npz", "-o", "hist.png")
-    assert (tmp_path / "cal.svg").exists() and (tmp_path / "hist.png").exists()
+    (reliability, counts) = read_axes(tmp_path / "cal.svg")
+    assert any(
+        t.startswith("Calibration (ECE ") and "300 predictions" in t for t in reliability.texts
+    )
+    assert reliability.legend == ["perfectly calibrated", "model"] and counts.bars == 15
+    assert (tmp_path / "hist.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     labels = run("predict", "model.npz", "data.csv").stdout.splitlines()
     assert labels[0] == "prediction" and len(labels) == 301
 

@@ -1,5 +1,5 @@
 """``python -m logloss.cli``: the same as the ``logloss`` command."""
 
-from . import main
+from .app import main
 
 main()

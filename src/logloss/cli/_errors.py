@@ -10,8 +10,9 @@ command only calls library functions and lets them raise:
     Error: the directory 'missing/dir' of `path` does not exist.
 
 Command-line usage errors (an unknown option, a value of the wrong type, a
-number out of range) are shortened to the same one-line form. With the global
-``--verbose`` option the traceback is printed first, for bug reports. Any other
+number out of range) are shortened to the same one-line form, and so is an
+:class:`~logloss.tables.OptionError`, a bad option value the library found. With
+the global ``--verbose`` option the traceback is printed first, for bug reports. Any other
 exception is a bug in logloss and keeps Python's full traceback (exit status 1).
 """
 
@@ -24,6 +25,8 @@ from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
+
+from ..tables.options import OptionError
 
 try:  # typer >= 0.20 ships its own copy of click
     from typer._click.exceptions import UsageError
@@ -65,9 +68,20 @@ def fail(message: str, exc: BaseException | None = None) -> NoReturn:
 
 
 def _usage_error(exc: UsageError) -> NoReturn:
-    hint = f" See '{exc.ctx.command_path} --help'." if exc.ctx is not None else ""
-    message = " ".join(exc.format_message().split())
+    _usage_message(exc.format_message(), exc.ctx.command_path if exc.ctx is not None else None)
+
+
+def _usage_message(text: str, command_path: str | None) -> NoReturn:
+    hint = f" See '{command_path} --help'." if command_path is not None else ""
+    message = " ".join(text.split())
     fail((message if message.endswith((".", "!", "?")) else message + ".") + hint)
+
+
+def _option_error(exc: OptionError, ctx: Any) -> NoReturn:
+    """Said as the parser says a refused value, with the help of the command that ran."""
+    command = ctx.invoked_subcommand
+    path = f"{ctx.command_path} {command}" if command else ctx.command_path
+    _usage_message(f"Invalid value for '{exc.option}': {exc.message}", path)
 
 
 def _is_help_request(exc: UsageError) -> bool:
@@ -95,5 +109,7 @@ class LoglossGroup(TyperGroup):
             if _is_help_request(exc):
                 raise
             _usage_error(exc)
+        except OptionError as exc:
+            _option_error(exc, ctx)
         except USER_ERRORS as exc:
             fail(describe(exc), exc)

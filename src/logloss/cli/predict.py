@@ -6,24 +6,13 @@ from typing import Annotated
 
 import typer
 
-from . import _common
+from ._consoles import err_console
+from ._options import DataArgument, ModelArgument, names
 
 
 def predict(
-    model_file: Annotated[
-        str,
-        typer.Argument(
-            metavar="MODEL", help="Model file written by `logloss fit`.", show_default=False
-        ),
-    ],
-    data: Annotated[
-        str,
-        typer.Argument(
-            metavar="DATA",
-            help="CSV, TSV or Parquet file (by suffix); '-' reads CSV from standard input.",
-            show_default=False,
-        ),
-    ],
+    model_file: ModelArgument,
+    data: DataArgument,
     output: Annotated[
         str,
         typer.Option(
@@ -56,29 +45,6 @@ def predict(
     zeros; both are reported on standard error. Columns the model needs but
     DATA lacks are an error.
     """
-    from pathlib import Path
+    from ..tables import predict_file
 
-    from .. import io
-    from ..tabular import predict_table, preprocessor_of, read_table, table_format, write_table
-
-    if output != "-":
-        table_format(output)  # an unknown suffix is an error before any work
-        _common.writable_file(Path(output), "output file")
-    model, meta = io.load(model_file, with_metadata=True)
-    pre = preprocessor_of(model, meta, repr(model_file))
-    source = _common.display_name(data)
-    df = read_table(data)
-    err = _common.err_console()
-    with _common.warnings_as_lines(err):
-        table, report = predict_table(
-            model, pre, df, proba=proba, keep=_common.names(keep), source=source
-        )
-    for message in report.messages(pre):
-        if message.startswith("Warning: "):
-            err.print(f"[yellow]Warning:[/yellow] {message[len('Warning: ') :]}")
-        else:
-            err.print(message)
-    write_table(table, output)
-    if output != "-":
-        what = "probabilities" if proba else "predictions"
-        err.print(f"Wrote {len(table):,} {what} to {output}.")
+    predict_file(model_file, data, output, proba=proba, keep=names(keep), err=err_console())

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from . import _common
+from ._consoles import err_console, out_console
+from ._options import data_argument, names, target_option
+
+ScoredData = Annotated[
+    str,
+    data_argument(
+        "CSV, TSV or Parquet file with the true labels and the predicted "
+        "probabilities; '-' reads CSV from standard input."
+    ),
+]
 
 
 def score(
-    data: Annotated[
-        str,
-        typer.Argument(
-            metavar="DATA",
-            help="CSV, TSV or Parquet file with the true labels and the predicted "
-            "probabilities; '-' reads CSV from standard input.",
-            show_default=False,
-        ),
-    ],
-    target: Annotated[
-        str,
-        typer.Option(
-            "--target", "-t", help="Column holding the true class labels.", show_default=False
-        ),
-    ],
+    data: ScoredData,
+    target: Annotated[str, target_option()],
     proba: Annotated[
         list[str] | None,
         typer.Option(
@@ -56,27 +52,22 @@ def score(
     Works for the probabilities of any model: give the true-label column and
     the probability columns. Rows whose label is missing are left out.
     """
-    from ..report import evaluate
-    from ..tabular import read_table
+    from ..tables import score_file
 
-    if not _common.names(proba) and not labels_from_columns:
-        raise typer.BadParameter(
-            "give the probability columns with --proba P_COL[,P_COL...], or "
-            "--labels-from-columns to use every p_<class> column",
-            param_hint="'--proba'",
-        )
-    source = _common.display_name(data)
-    df = read_table(data)
-    y, P, classes, notes = _common.scoring_inputs(
-        df, target, _common.names(proba), labels_from_columns, source
+    result, inputs = score_file(
+        data, target, names(proba), labels_from_columns=labels_from_columns, n_bins=bins
     )
-    result = evaluate(y, P, classes, n_bins=bins)
-    err = _common.err_console()
-    for note in notes:
+    err = err_console()
+    for note in inputs.notes:
         err.print(note)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
-        return
+    else:
+        out_console().print(_scores_table(result, inputs.source, bins))
+
+
+def _scores_table(result: dict, source: str, bins: int) -> Any:
+    """The scores as a rich table of three columns: name, value, what it means."""
     from rich.table import Table
 
     table = Table(
@@ -106,4 +97,4 @@ def score(
             f"{result['roc_auc']:.4f}",
             f"{result['classes'][1]} against {result['classes'][0]}",
         )
-    _common.out_console().print(table)
+    return table

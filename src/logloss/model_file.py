@@ -339,7 +339,7 @@ def save(model: Any, path: str | os.PathLike, *, metadata: dict | None = None) -
     Returns
     -------
     pathlib.Path
-        The path written.
+        `path`, once the file is complete there.
 
     Raises
     ------
@@ -450,7 +450,8 @@ def read_metadata(path: str | os.PathLike) -> dict:
     >>> import numpy as np, logloss as ll, tempfile, os
     >>> model = ll.LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
     >>> path = ll.save(model, os.path.join(tempfile.mkdtemp(), "m.npz"))
-    >>> meta = ll.io.read_metadata(path)
+    >>> from logloss.model_file import read_metadata
+    >>> meta = read_metadata(path)
     >>> meta["format"], meta["format_version"]
     ('logloss-model', 1)
     """

@@ -1,0 +1,321 @@
+"""A whole ``logloss fit`` run: read -> prepare -> train -> score -> save (-> report).
+
+:func:`run_fit` takes a :class:`FitJob` (the files and how to checkpoint) holding
+:class:`FitSettings` (the options a model file records and ``--resume`` checks),
+and prints what it does to two consoles: results to `out`, notes, warnings and
+progress to `err`. The steps are the functions of :mod:`logloss.tables.training`
+and :mod:`logloss.tables.checkpoint`, so another data engine (e.g. Dask) can
+replace the reading and preparing while keeping the training, the scores table,
+the model file and the report.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..model_file import save
+from .checkpoint import CheckpointPlan, check_resumable, read_checkpoint
+from .console import display_name, human_bytes, warnings_as_lines
+from .files import check_writable, read_table_blocks
+from .options import parse_widths
+from .preprocess import MAX_CATEGORIES
+from .training import (
+    base_estimator,
+    calibrate_prepared,
+    fit_prepared,
+    make_estimator,
+    model_metadata,
+    prepare_training,
+    score_splits,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from rich.console import Console
+
+    from .training import Prepared
+
+__all__ = ["FitJob", "FitOutcome", "FitSettings", "run_fit"]
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """The options of a fit that its model file records (``training.settings``).
+
+    ``--resume`` continues a run only with the same settings but `max_iter`.
+    `hidden` is the text given to ``--hidden`` (e.g. ``"64,32"``), kept as written.
+
+    Examples
+    --------
+    >>> FitSettings(model="mlp", hidden="8,4").hidden_layer_sizes
+    [8, 4]
+    """
+
+    model: str = "logistic"
+    features: list[str] | None = None
+    drop: list[str] = field(default_factory=list)
+    test_size: float = 0.2
+    C: float | None = None
+    solver: str | None = None
+    max_iter: int | None = None
+    hidden: str | None = None
+    calibrate: bool = False
+    seed: int = 0
+
+    @property
+    def hidden_layer_sizes(self) -> list[int] | None:
+        """The widths in `hidden` (an :class:`~logloss.tables.options.OptionError` if bad)."""
+        return parse_widths(self.hidden, "--hidden")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a model file records them (plain JSON values)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FitJob:
+    """One ``logloss fit``: which data, which target, which files it writes."""
+
+    data: str  # CSV, TSV or Parquet file, or "-" for CSV on standard input
+    target: str
+    output: Path
+    settings: FitSettings = field(default_factory=FitSettings)
+    max_categories: int = MAX_CATEGORIES
+    report: Path | None = None  # folder for an HTML report
+    checkpoint: Path | None = None  # model file saved every `checkpoint_every` iterations
+    checkpoint_every: int = 10
+    resume: Path | None = None  # checkpoint (or model file) to continue from
+
+
+@dataclass
+class FitOutcome:
+    """What a run made: the model, its scores per split, and where it is saved."""
+
+    model: Any
+    scores: dict[str, dict[str, Any]]
+    path: Path
+    interrupted: bool  # Ctrl-C cut training short (the model is saved all the same)
+
+
+def run_fit(job: FitJob, *, out: Console, err: Console) -> FitOutcome:
+    """Train a classifier on a table: preprocess, split, fit, score, save (and report).
+
+    Every output path is checked before the data is read, and nothing is printed
+    before the data passed every check, so a mistake gets one line. Ctrl-C during
+    training stops it with the best parameters found so far: the model is still
+    scored and written, with a warning, and ``interrupted`` is set.
+
+    Examples
+    --------
+    >>> import io, os, tempfile
+    >>> from pathlib import Path
+    >>> from rich.console import Console
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> rows = "".join(f"{i % 7},{'ab'[i % 7 > 3]}\\n" for i in range(40))
+    >>> _ = (folder / "t.csv").write_text("x,y\\n" + rows)
+    >>> job = FitJob(data=str(folder / "t.csv"), target="y", output=folder / "m.npz")
+    >>> quiet = Console(file=io.StringIO())
+    >>> outcome = run_fit(job, out=quiet, err=quiet)
+    >>> outcome.path.name, sorted(outcome.scores), outcome.interrupted
+    ('m.npz', ['held-out', 'training'], False)
+    """
+    started = time.perf_counter()
+    settings = job.settings.as_dict()
+    start = _check_job(job, settings)
+    estimator = make_estimator(
+        job.settings.model,
+        C=job.settings.C,
+        solver=job.settings.solver,
+        max_iter=job.settings.max_iter,
+        hidden_layer_sizes=job.settings.hidden_layer_sizes,
+        seed=job.settings.seed,
+        verbose=1,
+    )
+    if start is not None:
+        check_resumable(start, settings, job.resume)
+    with err.status(f"Reading {job.data} …"):
+        blocks = read_table_blocks(job.data)
+    size = sum(int(b.memory_usage(deep=True).sum()) for b in blocks)
+    summary = (
+        f"Read {display_name(job.data)}: {sum(len(b) for b in blocks):,} rows × "
+        f"{blocks[0].shape[1]} columns ({human_bytes(size)} in memory)."
+    )
+    # Each block is dropped as soon as it is encoded: the table shrinks as the matrices grow.
+    prepared = _prepare(blocks, job)
+    del blocks
+    out.print(summary)
+    describe_prepared(prepared, job.settings.seed, out)
+    plan = CheckpointPlan(job.checkpoint, job.checkpoint_every, start, settings, job.data)
+    fitted, seconds = _train(prepared, estimator, err, plan)
+    scores, path = _score_and_save(prepared, fitted, job, settings, out, seconds)
+    if job.report is not None:
+        index = _write_report(job, prepared, fitted, scores)
+        out.print(f"Report: {index}")
+    out.print(f"Done in {time.perf_counter() - started:.1f} s.")
+    interrupted = bool(getattr(base_estimator(fitted), "interrupted_", False))
+    return FitOutcome(model=fitted, scores=scores, path=path, interrupted=interrupted)
+
+
+def _check_job(job: FitJob, settings: dict) -> tuple[Any, dict] | None:
+    """The output paths can be written; the checkpoint to resume from, if any."""
+    check_writable(job.output, "model file")
+    if job.checkpoint is not None:
+        check_writable(job.checkpoint, "checkpoint file")
+    start = read_checkpoint(job.resume) if job.resume is not None else None
+    if job.report is not None and job.report.exists() and not job.report.is_dir():
+        raise NotADirectoryError(f"report folder {str(job.report)!r} exists and is not a directory")
+    return start
+
+
+def _prepare(blocks: list, job: FitJob) -> Prepared:
+    """Split and preprocess; the blocks are dropped from the list as they are encoded."""
+    s = job.settings
+    return prepare_training(
+        blocks,
+        job.target,
+        features=s.features,
+        drop=s.drop,
+        test_size=s.test_size,
+        seed=s.seed,
+        calibrate=s.calibrate,
+        max_categories=job.max_categories,
+        source=display_name(job.data),
+        consume=True,
+    )
+
+
+def describe_prepared(prepared: Prepared, seed: int, out: Console) -> None:
+    """What was done to the data: classes, features, imputations, the split."""
+    counts = {c: int((prepared.y["training"] == c).sum()) for c in prepared.classes}
+    shown = ", ".join(f"{c} ({n:,})" for c, n in list(counts.items())[:8])
+    more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
+    out.print(
+        f"Target {prepared.target!r}: {len(prepared.classes)} classes; in the training rows "
+        f"{shown}{more}."
+    )
+    out.print(f"Features: {prepared.preprocessor.describe()}.")
+    for note in prepared.notes:
+        out.print(note)
+    out.print(f"Rows: {_split_sizes(prepared)} (stratified split, seed {seed}).")
+
+
+def _split_sizes(prepared: Prepared) -> str:
+    return ", ".join(f"{y.size:,} {name}" for name, y in prepared.y.items())
+
+
+def _train(
+    prepared: Prepared, estimator: Any, err: Console, plan: CheckpointPlan
+) -> tuple[Any, float]:
+    """Fit (with a progress bar on stderr); warnings become one line each.
+
+    With a `plan` that checkpoints or resumes, the estimator is trained in slices
+    (:meth:`CheckpointPlan.train`) and then only calibrated, if asked.
+    """
+    started = time.perf_counter()
+    with warnings_as_lines(err):
+        if plan.active:
+            plan.train(prepared, estimator, err)
+            fitted, notes = calibrate_prepared(prepared, estimator)
+        else:
+            fitted, notes = fit_prepared(prepared, estimator)
+    prepared.notes.extend(notes)
+    for note in notes:
+        err.print(note)
+    return fitted, time.perf_counter() - started
+
+
+def _score_and_save(
+    prepared: Prepared, fitted: Any, job: FitJob, settings: dict, out: Console, seconds: float
+) -> tuple[dict, Path]:
+    """Score every split, print the table, save the model file."""
+    scores = score_splits(prepared, fitted)
+    out.print(scores_table(scores))
+    inner = base_estimator(fitted)
+    inner.set_params(verbose=0)
+    meta = model_metadata(prepared, scores, source=str(job.data), settings=settings)
+    meta["training"]["seconds"] = round(seconds, 3)
+    path = save(fitted, job.output, metadata=meta)
+    out.print(
+        f"Fitted {describe_model(fitted)} in {seconds:.2f} s "
+        f"({inner.n_iter_} iteration{'s' if inner.n_iter_ != 1 else ''}); saved to {path}."
+    )
+    return scores, path
+
+
+def describe_model(model: Any) -> str:
+    """The estimator and its main options in one line, e.g. ``LogisticRegression(C=1, ...)``."""
+    inner = base_estimator(model)
+    params = inner.get_params()
+    name = type(inner).__name__
+    if name == "MLPClassifier":
+        text = (
+            f"MLPClassifier(hidden_layer_sizes={params['hidden_layer_sizes']}, "
+            f"alpha={params['alpha']:g}, solver={params['solver']!r})"
+        )
+    else:
+        text = f"{name}(C={params['C']:g}, solver={params['solver']!r})"
+    if inner is not model:
+        text += f" with temperature {model.temperature_:.3g}"
+    return text
+
+
+def scores_table(scores: dict) -> Any:
+    """The rich table of :func:`logloss.report.evaluate` results, one row per split."""
+    from rich.table import Table
+
+    binary = any(s.get("roc_auc") is not None for s in scores.values())
+    table = Table(title="Scores", header_style="bold", title_style="bold", padding=(0, 1))
+    table.add_column("data")
+    for title in ("examples", "log loss", "baseline", "accuracy"):
+        table.add_column(title, justify="right")
+    if binary:
+        table.add_column("ROC AUC", justify="right")
+    for split, s in scores.items():
+        row = [
+            split,
+            f"{s['n']:,}",
+            f"{s['log_loss']:.4f}",
+            f"{s['baseline_log_loss']:.4f}",
+            f"{s['accuracy']:.1%}",
+        ]
+        if binary:
+            row.append("–" if s["roc_auc"] is None else f"{s['roc_auc']:.4f}")
+        table.add_row(*row)
+    table.caption = (
+        "log loss: mean cross-entropy in nats; baseline: the log loss of "
+        "predicting the training class frequencies"
+    )
+    return table
+
+
+def _write_report(job: FitJob, prepared: Prepared, fitted: Any, scores: dict) -> Path:
+    from ..report import write_report as write
+
+    data = job.data
+    split = "held-out" if "held-out" in prepared.X else "training"
+    proba = fitted.predict_proba(prepared.X[split])
+    details = [
+        ("model", describe_model(fitted)),
+        ("data", f"{data}: {prepared.n_rows:,} rows"),
+        (
+            "target",
+            f"{prepared.target} ({len(prepared.classes)} classes: "
+            f"{', '.join(map(str, prepared.classes.tolist()[:10]))})",
+        ),
+        ("features", prepared.preprocessor.describe()),
+        ("split", f"{_split_sizes(prepared)} (seed {job.settings.seed})"),
+    ]
+    return write(
+        job.report,
+        title=f"logloss fit: {Path(str(data)).name if data != '-' else 'standard input'}",
+        scores=scores,
+        details=details,
+        notes=prepared.notes,
+        model=base_estimator(fitted),
+        y_true=prepared.y[split],
+        y_prob=proba,
+        classes=fitted.classes_,
+        evaluated_on=f"{split} rows",
+    )

@@ -1,0 +1,280 @@
+"""Training on a table: estimator from options, split and encode, fit, score, describe.
+
+What ``logloss fit`` does between reading a file and writing a model file, as
+functions another data engine can reuse: :func:`make_estimator` builds the
+estimator from command-line style options, :func:`prepare_training` splits the
+table and encodes each split, :func:`fit_prepared` trains (and calibrates, with a
+calibration split), :func:`score_splits` scores every split and
+:func:`model_metadata` says what the model file carries besides the estimator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .columns import as_frames, choose_features, column_of, encode_target, train_test_rows
+from .preprocess import MAX_CATEGORIES, Preprocessor
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+
+__all__ = [
+    "MODELS",
+    "Prepared",
+    "base_estimator",
+    "calibrate_prepared",
+    "fit_prepared",
+    "make_estimator",
+    "model_metadata",
+    "prepare_training",
+    "score_splits",
+]
+
+MODELS = ("logistic", "softmax", "mlp")
+ESTIMATOR_OF_MODEL = {
+    "logistic": "LogisticRegression",
+    "softmax": "SoftmaxRegression",
+    "mlp": "MLPClassifier",
+}
+CALIBRATION_FRACTION = 0.2
+
+
+def make_estimator(
+    model: str = "logistic",
+    *,
+    C: float | None = None,
+    solver: str | None = None,
+    max_iter: int | None = None,
+    hidden_layer_sizes: Sequence[int] | None = None,
+    seed: int | None = 0,
+    verbose: int = 0,
+) -> Any:
+    """An unfitted estimator of :mod:`logloss.models` from command-line style options.
+
+    `C` is the inverse L2 strength of every model: scikit-learn's ``C`` for the
+    linear models and ``alpha = 1 / C`` for the MLP, whose penalty has the same
+    form (``||W||^2 / (2 C)`` added to the summed loss, all divided by n).
+    Options left at None keep the estimator's defaults.
+
+    Examples
+    --------
+    >>> make_estimator("mlp", C=100.0, hidden_layer_sizes=[8]).get_params()["alpha"]
+    0.01
+    """
+    from .. import models
+
+    if model not in MODELS:
+        raise ValueError(f"`model` must be one of {', '.join(MODELS)}; got {model!r}")
+    if C is not None and not (isinstance(C, (int, float)) and C > 0):
+        raise ValueError(f"`C` must be a positive number; got {C!r}")
+    if max_iter is not None and (not isinstance(max_iter, int) or max_iter < 1):
+        raise ValueError(f"`max_iter` must be an integer >= 1; got {max_iter!r}")
+    params: dict[str, Any] = {"random_state": seed, "verbose": verbose}
+    if max_iter is not None:
+        params["max_iter"] = max_iter
+    if model == "mlp":
+        from ..models.mlp import MLP_SOLVERS as solvers
+
+        if C is not None:
+            params["alpha"] = 1.0 / C
+        if hidden_layer_sizes is not None:
+            if not hidden_layer_sizes or any(
+                isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden_layer_sizes
+            ):
+                raise ValueError(
+                    f"`hidden_layer_sizes` must be positive integers; got {hidden_layer_sizes!r}"
+                )
+            params["hidden_layer_sizes"] = tuple(hidden_layer_sizes)
+    else:
+        from ..models.linear import LINEAR_SOLVERS as solvers
+
+        if hidden_layer_sizes is not None:
+            raise ValueError("hidden layer sizes apply to --model mlp only")
+        if C is not None:
+            params["C"] = float(C)
+    if solver is not None:
+        if solver not in solvers:
+            raise ValueError(
+                f"solver {solver!r} does not train a {model} model; choose one of "
+                f"{', '.join(solvers)}"
+            )
+        params["solver"] = solver
+    return getattr(models, ESTIMATOR_OF_MODEL[model])(**params)
+
+
+@dataclass
+class Prepared:
+    """A table turned into matrices: one design matrix and label vector per split."""
+
+    X: dict[str, NDArray[np.float64]]  # "training", "calibration" (optional), "held-out"
+    y: dict[str, NDArray]
+    preprocessor: Preprocessor
+    target: str
+    classes: NDArray
+    prior: NDArray[np.float64]  # class frequencies of the training rows
+    notes: list[str]
+    n_rows: int  # rows of the table
+
+
+def prepare_training(
+    df: pd.DataFrame | list[pd.DataFrame],
+    target: str,
+    *,
+    features: Sequence[str] | None = None,
+    drop: Sequence[str] = (),
+    test_size: float = 0.2,
+    seed: int = 0,
+    calibrate: bool = False,
+    max_categories: int = MAX_CATEGORIES,
+    source: str = "the data",
+    consume: bool = False,
+) -> Prepared:
+    """Split `df` (stratified), fit the :class:`Preprocessor` on the training rows, encode all.
+
+    With `calibrate`, a fifth of the training rows is kept apart for fitting
+    the temperature. No copy of the table is made: each matrix is written
+    directly from the table's columns. `df` may be the list of blocks from
+    :func:`read_table_blocks`; with `consume`, each block is dropped from that
+    list once encoded (see :meth:`Preprocessor.transform_parts`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": range(10), "y": ["a", "b"] * 5})
+    >>> prepared = prepare_training(df, "y", test_size=0.2)
+    >>> {name: X.shape for name, X in prepared.X.items()}
+    {'training': (8, 1), 'held-out': (2, 1)}
+    """
+    frames = as_frames(df)
+    columns = choose_features(
+        list(frames[0].columns), target, features=features, drop=drop, source=source
+    )
+    tgt = encode_target(column_of(frames, target), target)
+    train_pos, test_pos = train_test_rows(tgt.y, test_size, seed)
+    parts = {"training": train_pos}
+    if calibrate:
+        fit_sub, cal_sub = train_test_rows(tgt.y[train_pos], CALIBRATION_FRACTION, seed + 1)
+        if cal_sub.size == 0:
+            raise ValueError("too few training rows to keep some apart for --calibrate")
+        parts = {"training": train_pos[fit_sub], "calibration": train_pos[cal_sub]}
+    if test_pos.size:
+        parts["held-out"] = test_pos
+
+    notes = []
+    if tgt.n_missing:
+        notes.append(
+            f"Left out {tgt.n_missing:,} row{'s' if tgt.n_missing != 1 else ''} whose target "
+            f"{target!r} is missing."
+        )
+    pre = Preprocessor(max_categories=max_categories)
+    pre.fit(frames, columns, rows=tgt.rows[parts["training"]])
+    n_rows = int(sum(len(f) for f in frames))
+    del frames
+    X, reports = pre.transform_parts(
+        df if isinstance(df, list) else [df],
+        {name: tgt.rows[pos] for name, pos in parts.items()},
+        source=source,
+        consume=consume,
+    )
+    y = {name: tgt.y[pos] for name, pos in parts.items()}
+    for name, report in reports.items():
+        if name == "training":
+            notes.extend(report.messages(pre))
+        elif report.unseen:
+            notes.extend(
+                m.replace("Warning: ", f"In the {name} rows, ")
+                for m in report.messages(pre)
+                if m.startswith("Warning")
+            )
+    _, train_counts = np.unique(y["training"], return_counts=True)
+    return Prepared(
+        X=X,
+        y=y,
+        preprocessor=pre,
+        target=target,
+        classes=tgt.classes,
+        prior=train_counts / train_counts.sum(),
+        notes=notes,
+        n_rows=n_rows,
+    )
+
+
+def fit_prepared(prepared: Prepared, estimator: Any) -> tuple[Any, list[str]]:
+    """Fit `estimator` on the training matrix, then :func:`calibrate_prepared` it.
+
+    Returns the model (the estimator, or the calibrated wrapper around it) and notes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": [0.0, 1, 2, 3, 4, 5, 6, 7], "y": [0, 0, 1, 0, 1, 0, 1, 1]})
+    >>> model, notes = fit_prepared(prepare_training(df, "y"), make_estimator("logistic"))
+    >>> type(model).__name__, model.classes_.tolist(), notes
+    ('LogisticRegression', [0, 1], [])
+    """
+    estimator.fit(prepared.X["training"], prepared.y["training"])
+    return calibrate_prepared(prepared, estimator)
+
+
+def calibrate_prepared(prepared: Prepared, fitted: Any) -> tuple[Any, list[str]]:
+    """With a calibration split, wrap the already fitted estimator `fitted` in
+    :class:`~logloss.models.TemperatureScaling` fitted there (it is not refitted).
+
+    Without a calibration split the model is `fitted` itself. Returns the model
+    and the notes for the user.
+    """
+    from ..models import TemperatureScaling
+
+    notes: list[str] = []
+    if "calibration" not in prepared.X:
+        return fitted, notes
+    scaler = TemperatureScaling(fitted, verbose=0)
+    scaler.fit(prepared.X["calibration"], prepared.y["calibration"])
+    notes.append(
+        f"Temperature scaling on {prepared.y['calibration'].size:,} calibration rows: "
+        f"T = {scaler.temperature_:.4g}, log loss {scaler.loss_before_:.4f} → "
+        f"{scaler.loss_after_:.4f}, calibration error {scaler.ece_before_:.4f} → "
+        f"{scaler.ece_after_:.4f}."
+    )
+    return scaler, notes
+
+
+def score_splits(prepared: Prepared, model: Any) -> dict[str, dict[str, Any]]:
+    """:func:`logloss.report.evaluate` on each split, with the training frequencies as baseline."""
+    from ..report import evaluate
+
+    scores = {}
+    for name, X in prepared.X.items():
+        proba = model.predict_proba(X)
+        scores[name] = evaluate(prepared.y[name], proba, model.classes_, prior=prepared.prior)
+    return scores
+
+
+def base_estimator(model: Any) -> Any:
+    """The trained classifier inside a calibrated model (the model itself otherwise)."""
+    inner = getattr(model, "estimator", None)
+    return inner if inner is not None and hasattr(inner, "classes_") else model
+
+
+def model_metadata(
+    prepared: Prepared, scores: Mapping[str, Any], *, source: str, settings: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a model file written by ``logloss fit`` carries besides the estimator."""
+    classes = [c.item() if isinstance(c, np.generic) else c for c in prepared.classes]
+    kind = {"U": "text", "b": "boolean"}.get(prepared.classes.dtype.kind, "integer")
+    return {
+        "preprocessing": prepared.preprocessor.to_dict(),
+        "feature_names": prepared.preprocessor.feature_names_out,
+        "target": {"name": prepared.target, "classes": classes, "kind": kind},
+        "training": {
+            "data": source,
+            "rows": prepared.n_rows,
+            "settings": dict(settings),
+            "scores": {k: dict(v) for k, v in scores.items()},
+        },
+    }
