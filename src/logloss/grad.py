@@ -10,19 +10,28 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# fn -> (routine(args, kwargs, argnums, outs) -> (value, grads), allowed argnums, names);
+# fn -> (routine(args, kwargs, argnums, outs) -> (value, grads), allowed argnums);
 # `outs` and `grads` are tuples aligned with the requested argnums.
-_REGISTRY: dict[Callable, tuple[Callable, tuple[int, ...], tuple[str, ...]]] = {}
+_REGISTRY: dict[Callable, tuple[Callable, tuple[int, ...]]] = {}
 
 
-def register_gradient(
-    fn: Callable,
-    routine: Callable,
-    argnums: tuple[int, ...] = (0,),
-    argnames: tuple[str, ...] = ("logits",),
-) -> None:
+def register_gradient(fn: Callable, routine: Callable, argnums: tuple[int, ...] = (0,)) -> None:
     """Register `routine` as the fused value-and-gradient of public function `fn`."""
-    _REGISTRY[fn] = (routine, argnums, argnames)
+    _REGISTRY[fn] = (routine, argnums)
+
+
+def register_twin(fn: Callable, twin: Callable) -> None:
+    """Register the private twin of a loss differentiable in its first argument only.
+
+    ``twin(*args, need_grad=True, out=out, **kwargs)`` returns ``(value, gradient)``: the
+    same computation as ``fn``, which returns ``twin(...)[0]`` without the gradient.
+    """
+
+    def routine(args, kwargs, argnums, outs):
+        value, grad = twin(*args, need_grad=True, out=outs[0], **kwargs)
+        return value, (grad,)
+
+    register_gradient(fn, routine)
 
 
 def _normalise_argnums(argnums: Any, allowed: tuple[int, ...], fn_name: str) -> tuple[int, ...]:
@@ -90,7 +99,7 @@ def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         name = getattr(fn, "__qualname__", type(fn).__name__)
         known = ", ".join(sorted(f.__name__ for f in _REGISTRY))
         raise TypeError(f"`fn` {name} has no registered gradient; value_and_grad supports: {known}")
-    routine, allowed, _ = entry
+    routine, allowed = entry
     nums = _normalise_argnums(argnums, allowed, fn.__name__)
     single = isinstance(argnums, numbers.Integral)
 
