@@ -236,6 +236,10 @@ def exp_nonpos32(x):
 # float64
 # ---------------------------------------------------------------------------
 
+# The float64 functions repeat the float32 ones with their own constants and polynomials:
+# numba types a function once per argument type, and float32 arithmetic stays float32 only
+# when every constant it meets is a float32 (a shared body would widen it to float64).
+
 _D = np.float64
 _LO64 = _D(-746.0)  # e^-746 < 2^-1075: rounds to 0
 _HI64 = _D(710.0)  # e^710 > float64 max: overflows to inf

@@ -12,12 +12,14 @@ on NumPy arrays (``xp`` is the ``numpy`` module itself) and on any Array API arr
 
 Two entry points per loss:
 
-- ``ce_labels``, ``ce_probs``, ``bce_logits``: NumPy arrays, the kernel interface of
-  ``logloss._kernels``. They return per-row (or per-element) values in float64 and, when
-  ``grad_out`` is given, write the gradient with respect to the logits into it.
-  ``grad_out`` may be the logits array itself: everything is read before it is written.
 - ``ce_labels_xp``, ``ce_probs_xp``, ``bce_logits_xp``: any namespace; they take ``xp``
-  and ``need_grad`` and return the gradient as a new array (or None) instead.
+  first, the arrays, and the options by keyword (``need_grad`` among them), and return
+  per-row (or per-element) values and the gradient with respect to the logits as a new
+  array (or None). Their docstrings hold the formulas.
+- ``ce_labels``, ``ce_probs``, ``bce_logits``: NumPy arrays, the portable path of
+  ``logloss._kernels``: the same keywords with ``grad_out`` instead of ``need_grad``;
+  they return the values in float64 and write the gradient into ``grad_out`` when given.
+  ``grad_out`` may be the logits array itself: everything is read before it is written.
 """
 
 from __future__ import annotations
@@ -97,55 +99,9 @@ def _float(xp, mask, dtype):
     return astype(xp, mask, dtype)
 
 
-def _write_grad(grad_out: np.ndarray | None, g: Any) -> None:
-    """Copy a computed gradient into the caller's buffer (which may be the logits)."""
-    if grad_out is not None:
-        np.copyto(grad_out, g, casting="same_kind")
-
-
 # ---------------------------------------------------------------------------
 # softmax cross-entropy, integer labels
 # ---------------------------------------------------------------------------
-
-
-def ce_labels(
-    z: np.ndarray,
-    y: np.ndarray,
-    *,
-    weight: np.ndarray | None = None,
-    ignore_index: int = -100,
-    smoothing: float = 0.0,
-    softcap: float | None = None,
-    z_loss: float = 0.0,
-    scale: float = 1.0,
-    scale_z: float = 0.0,
-    grad_out: np.ndarray | None = None,
-    name: str = "logits",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax cross-entropy with integer labels, per row, and its gradient.
-
-    For a counted row i (``y_i != ignore_index``), with z' = softcap(z), lse_i = LSE(z'_i),
-    p = softmax(z'_i), unmasked classes U_i = {c : z_ic > -inf}, W_i = sum_{c in U_i} w_c,
-    w = `weight` (ones if None) and eps = `smoothing`:
-
-        main_i = (1 - eps) w_{y_i} (lse_i - z'_{i y_i})
-                 + (eps / C) sum_{c in U_i} w_c (lse_i - z'_ic)
-
-    and ``main_i = lse_i = 0`` for ignored rows. The gradient written to ``grad_out`` is that of
-    ``scale * sum_i main_i + scale_z * z_loss * sum_i lse_i**2``:
-
-        d/dz'_ic = scale [(1 - eps) w_y (p_c - [c = y]) + (eps / C)(W_i p_c - w_c [c in U_i])]
-                   + scale_z * 2 z_loss lse_i p_c
-
-    times dz'/dz for a softcap; ignored rows get 0. Returns (main, lse) as float64 (N,).
-    """
-    main, lse, g = ce_labels_xp(
-        np, z, y, weight=weight, ignore_index=ignore_index, smoothing=smoothing,
-        softcap=softcap, z_loss=z_loss, scale=scale, scale_z=scale_z,
-        need_grad=grad_out is not None, name=name,
-    )  # fmt: skip
-    _write_grad(grad_out, g)
-    return main, lse
 
 
 def ce_labels_xp(
@@ -163,7 +119,24 @@ def ce_labels_xp(
     need_grad: bool = False,
     name: str = "logits",
 ):
-    """:func:`ce_labels` in namespace `xp`: returns (main, lse, gradient or None)."""
+    """Softmax cross-entropy with integer labels, per row, and its gradient.
+
+    For a counted row i (``y_i != ignore_index``), with z' = softcap(z), lse_i = LSE(z'_i),
+    p = softmax(z'_i), unmasked classes U_i = {c : z_ic > -inf}, W_i = sum_{c in U_i} w_c,
+    w = `weight` (ones if None) and eps = `smoothing`:
+
+        main_i = (1 - eps) w_{y_i} (lse_i - z'_{i y_i})
+                 + (eps / C) sum_{c in U_i} w_c (lse_i - z'_ic)
+
+    and ``main_i = lse_i = 0`` for ignored rows. The gradient (with `need_grad`) is that of
+    ``scale * sum_i main_i + scale_z * z_loss * sum_i lse_i**2``:
+
+        d/dz'_ic = scale [(1 - eps) w_y (p_c - [c = y]) + (eps / C)(W_i p_c - w_c [c in U_i])]
+                   + scale_z * 2 z_loss lse_i p_c
+
+    times dz'/dz for a softcap; ignored rows get 0. Returns (main, lse, gradient or None),
+    main and lse as float64 (N,) (the float32 accumulation dtype where there is no float64).
+    """
     n, c = z.shape
     eps = smoothing
     valid = y != ignore_index
@@ -221,39 +194,6 @@ def ce_labels_xp(
 # ---------------------------------------------------------------------------
 
 
-def ce_probs(
-    z: np.ndarray,
-    t: np.ndarray,
-    *,
-    weight: np.ndarray | None = None,
-    smoothing: float = 0.0,
-    softcap: float | None = None,
-    z_loss: float = 0.0,
-    scale: float = 1.0,
-    scale_z: float = 0.0,
-    grad_out: np.ndarray | None = None,
-    name: str = "logits",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax cross-entropy with probability targets, per row, and its gradient.
-
-    With t' = t (1 - eps) + eps / C (eps = `smoothing`), w = `weight` and U_i the unmasked
-    classes of row i:
-
-        main_i = sum_{c in U_i} w_c t'_ic (lse_i - z'_ic)
-        d/dz'_ic = scale (T_i p_c - w_c t'_ic [c in U_i]) + scale_z * 2 z_loss lse_i p_c,
-        T_i = sum_{c in U_i} w_c t'_ic.
-
-    A target putting mass on a masked class (t_ic > 0 where z_ic = -inf) is an error:
-    its loss is infinite. Returns (main, lse) as float64 (N,).
-    """
-    main, lse, g = ce_probs_xp(
-        np, z, t, weight=weight, smoothing=smoothing, softcap=softcap, z_loss=z_loss,
-        scale=scale, scale_z=scale_z, need_grad=grad_out is not None, name=name,
-    )  # fmt: skip
-    _write_grad(grad_out, g)
-    return main, lse
-
-
 def ce_probs_xp(
     xp: Any,
     z: Any,
@@ -268,7 +208,18 @@ def ce_probs_xp(
     need_grad: bool = False,
     name: str = "logits",
 ):
-    """:func:`ce_probs` in namespace `xp`: returns (main, lse, gradient or None)."""
+    """Softmax cross-entropy with probability targets, per row, and its gradient.
+
+    With t' = t (1 - eps) + eps / C (eps = `smoothing`), w = `weight` and U_i the unmasked
+    classes of row i:
+
+        main_i = sum_{c in U_i} w_c t'_ic (lse_i - z'_ic)
+        d/dz'_ic = scale (T_i p_c - w_c t'_ic [c in U_i]) + scale_z * 2 z_loss lse_i p_c,
+        T_i = sum_{c in U_i} w_c t'_ic.
+
+    A target putting mass on a masked class (t_ic > 0 where z_ic = -inf) is an error:
+    its loss is infinite. Returns (main, lse, gradient or None), main and lse as float64 (N,).
+    """
     n, c = z.shape
     eps = smoothing
     zc = _softcap(xp, z, softcap)
@@ -301,38 +252,6 @@ def ce_probs_xp(
 # ---------------------------------------------------------------------------
 
 
-def bce_logits(
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    weight: np.ndarray | None = None,
-    pos_weight: np.ndarray | None = None,
-    smoothing: float = 0.0,
-    scale: float = 1.0,
-    grad_out: np.ndarray | None = None,
-    name: str = "logits",
-) -> np.ndarray:
-    """Elementwise sigmoid BCE on logits and its gradient; `weight`, `pos_weight` broadcast to `x`.
-
-    With y' = y (1 - eps) + eps / 2 (eps = `smoothing`), w = `weight`, pw = `pos_weight`
-    and -log s(x) = softplus(-x):
-
-        l = w [pw y' softplus(-x) + (1 - y') softplus(x)]
-        dl/dx = w [(1 - y') sigmoid(x) - pw y' sigmoid(-x)]
-
-    Both loss terms are non-negative, so nothing cancels (the equivalent textbook form
-    (1 - y) x + softplus(-x) loses all digits at x = -30, y = 0).
-
-    The gradient of ``scale * sum(l)`` is written to ``grad_out``. Returns l (float64, x's shape).
-    """
-    loss, g = bce_logits_xp(
-        np, x, y, weight=weight, pos_weight=pos_weight, smoothing=smoothing, scale=scale,
-        need_grad=grad_out is not None, name=name,
-    )  # fmt: skip
-    _write_grad(grad_out, g)
-    return loss
-
-
 def bce_logits_xp(
     xp: Any,
     x: Any,
@@ -345,7 +264,20 @@ def bce_logits_xp(
     need_grad: bool = False,
     name: str = "logits",
 ):
-    """:func:`bce_logits` in namespace `xp`: returns (loss, gradient or None), both x's shape."""
+    """Elementwise sigmoid BCE on logits and its gradient; `weight`, `pos_weight` broadcast to `x`.
+
+    With y' = y (1 - eps) + eps / 2 (eps = `smoothing`), w = `weight`, pw = `pos_weight`
+    and -log s(x) = softplus(-x):
+
+        l = w [pw y' softplus(-x) + (1 - y') softplus(x)]
+        dl/dx = w [(1 - y') sigmoid(x) - pw y' sigmoid(-x)]
+
+    Both loss terms are non-negative, so nothing cancels (the equivalent textbook form
+    (1 - y) x + softplus(-x) loses all digits at x = -30, y = 0).
+
+    The gradient (with `need_grad`) is that of ``scale * sum(l)``. Returns (l, gradient or
+    None), both of x's shape, l in float64.
+    """
     yy = y * (1.0 - smoothing) + 0.5 * smoothing if smoothing > 0.0 else y
     with np.errstate(invalid="ignore", over="ignore"):
         pos = yy if pos_weight is None else pos_weight * yy
@@ -365,3 +297,32 @@ def bce_logits_xp(
         g = g * weight
     g = g * scale
     return loss, xp.broadcast_to(g, x.shape)
+
+
+# ---------------------------------------------------------------------------
+# the NumPy entry points: the same computations, the gradient written in place
+# ---------------------------------------------------------------------------
+
+
+def _numpy_entry(fn_xp: Any, name: str) -> Any:
+    """``name(a, b, *, grad_out=None, **options)``: `fn_xp` on NumPy arrays.
+
+    `options` are the keywords of `fn_xp` (``need_grad`` excepted); the gradient is
+    written into `grad_out` when given (it may be the logits themselves: everything is
+    read before it is written) and the values are returned without it.
+    """
+
+    def entry(a: np.ndarray, b: np.ndarray, *, grad_out: np.ndarray | None = None, **options):
+        *values, g = fn_xp(np, a, b, need_grad=grad_out is not None, **options)
+        if grad_out is not None:
+            np.copyto(grad_out, g, casting="same_kind")
+        return values[0] if len(values) == 1 else tuple(values)
+
+    entry.__name__ = entry.__qualname__ = name
+    entry.__doc__ = f"{name}(...): :func:`{fn_xp.__name__}` on NumPy arrays, with ``grad_out``."
+    return entry
+
+
+ce_labels = _numpy_entry(ce_labels_xp, "ce_labels")
+ce_probs = _numpy_entry(ce_probs_xp, "ce_probs")
+bce_logits = _numpy_entry(bce_logits_xp, "bce_logits")

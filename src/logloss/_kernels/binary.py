@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .._validation import check_in_unit_interval, fmt_value
-from . import _portable
+from ._portable import bce_logits as _bce_logits_portable
 from .dispatch import kernels, matvec_route, route, set_path
 from .matvec import RMATVEC_PARTS
 
@@ -36,7 +36,8 @@ def bce_logits(
 ) -> np.ndarray:
     """Elementwise sigmoid BCE on logits and its gradient; `weight`, `pos_weight` broadcast to `x`.
 
-    Same arguments, results and errors as ``_portable.bce_logits`` (which see), and:
+    Same arguments, results and errors as ``_portable.bce_logits_xp`` (which see), with
+    `grad_out` for its `need_grad`, and:
 
     - ``reduce=True``: return a 1-D float64 array whose sum is ``sum(scale * loss)``
       (per-block partial sums on the numba path: the per-element losses are never
@@ -59,7 +60,7 @@ def bce_logits(
         set_path("portable")
         if check_target:
             check_in_unit_interval(y, "target")
-        loss = _portable.bce_logits(
+        loss = _bce_logits_portable(
             x, y, weight=weight, pos_weight=pos_weight, smoothing=smoothing, scale=scale,
             grad_out=grad_out, name=name,
         )  # fmt: skip

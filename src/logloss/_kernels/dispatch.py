@@ -58,7 +58,10 @@ def load_numba() -> bool:
             if "ce" not in _modules:
                 apply_wait_policy()  # before numba's threading layer (and OpenMP) starts
                 try:
-                    from . import _numba_bce, _numba_ce, _numba_logistic, _numba_matvec
+                    import logloss._kernels._numba_bce as _numba_bce
+                    import logloss._kernels._numba_ce as _numba_ce
+                    import logloss._kernels._numba_logistic as _numba_logistic
+                    import logloss._kernels._numba_matvec as _numba_matvec
                 except ImportError:
                     _modules.update(ce=None, bce=None, matvec=None, logistic=None)
                 else:

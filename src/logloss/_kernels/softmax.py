@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import raise_bad_row
-from . import _portable
+from ._portable import ce_labels as _ce_labels_portable
+from ._portable import ce_probs as _ce_probs_portable
 from .dispatch import kernels, route, set_path
 
 __all__ = ["ce_labels", "ce_probs"]
@@ -35,9 +36,9 @@ def ce_labels(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Softmax cross-entropy with integer labels per row, and its gradient.
 
-    Same arguments, results and errors as ``_portable.ce_labels`` (which see): returns
-    (main, lse) as float64 (N,) and writes the gradient of
-    ``scale * sum(main) + scale_z * z_loss * sum(lse**2)`` into `grad_out` if given.
+    Same arguments, results and errors as ``_portable.ce_labels_xp`` (which see), with
+    `grad_out` for its `need_grad`: returns (main, lse) as float64 (N,) and writes the
+    gradient of ``scale * sum(main) + scale_z * z_loss * sum(lse**2)`` into `grad_out`.
 
     >>> import numpy as np
     >>> main, lse = ce_labels(np.array([[0.0, 0.0]]), np.array([1]))
@@ -49,7 +50,7 @@ def ce_labels(
         mode = None
     if mode is None:
         set_path("portable")
-        return _portable.ce_labels(
+        return _ce_labels_portable(
             z, y, weight=weight, ignore_index=ignore_index, smoothing=smoothing,
             softcap=softcap, z_loss=z_loss, scale=scale, scale_z=scale_z,
             grad_out=grad_out, name=name,
@@ -77,7 +78,8 @@ def ce_probs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Softmax cross-entropy with probability targets per row, and its gradient.
 
-    Same arguments, results and errors as ``_portable.ce_probs`` (which see).
+    Same arguments, results and errors as ``_portable.ce_probs_xp`` (which see), with
+    `grad_out` for its `need_grad`: returns (main, lse) as float64 (N,).
 
     >>> import numpy as np
     >>> main, lse = ce_probs(np.array([[0.0, 0.0]]), np.array([[0.5, 0.5]]))
@@ -91,7 +93,7 @@ def ce_probs(
         mode = None  # the targets are read in pass 3 too: not from the gradient's memory
     if mode is None:
         set_path("portable")
-        return _portable.ce_probs(
+        return _ce_probs_portable(
             z, t, weight=weight, smoothing=smoothing, softcap=softcap, z_loss=z_loss,
             scale=scale, scale_z=scale_z, grad_out=grad_out, name=name,
         )  # fmt: skip
