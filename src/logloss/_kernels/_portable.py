@@ -85,13 +85,14 @@ def _row_lse(xp, zc, rows_that_matter, name: str):
     return e, s, lse
 
 
-def _capped_derivative(xp, zc, softcap: float | None):
-    """d z'/d z = 1 - tanh^2(z/s) = 1 - (z'/s)^2 (0 for masked entries)."""
+def _through_softcap(xp, g, zc, softcap: float | None):
+    """The gradient `g` over z' = softcap(z) taken back to z: times d z'/d z."""
     if softcap is None:
-        return None
+        return g
+    # d z'/d z = 1 - tanh^2(z/s) = 1 - (z'/s)^2 (0 for masked entries)
     with np.errstate(invalid="ignore"):
         d = 1.0 - xp.square(zc / softcap)
-    return astype(xp, xp.where(zc == -_INF, 0.0, d), zc.dtype)
+    return g * astype(xp, xp.where(zc == -_INF, 0.0, d), zc.dtype)
 
 
 def _float(xp, mask, dtype):
@@ -182,9 +183,7 @@ def ce_labels_xp(
     g = g - xp.where(onehot, ((1.0 - eps) * w_y * scale)[:, None], 0.0)
     if eps > 0.0:
         g = g - (eps / c) * scale * w_unmasked * fvalid[:, None]
-    d = _capped_derivative(xp, zc, softcap)
-    if d is not None:
-        g = g * d
+    g = _through_softcap(xp, g, zc, softcap)
     g = xp.where(valid[:, None], g, 0.0)
     return main, lse_out, g
 
@@ -241,9 +240,7 @@ def ce_probs_xp(
     T = xp.sum(wt, axis=1)
     p = e / s[:, None]
     g = p * (T * scale + 2.0 * z_loss * scale_z * lse)[:, None] - scale * wt
-    d = _capped_derivative(xp, zc, softcap)
-    if d is not None:
-        g = g * d
+    g = _through_softcap(xp, g, zc, softcap)
     return main, lse_out, g
 
 

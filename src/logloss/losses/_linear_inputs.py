@@ -38,6 +38,7 @@ __all__ = [
 
 
 def check_chunk_size(chunk_size: Any) -> int | None:
+    """A positive integer number of rows per chunk, or None for the default."""
     if chunk_size is None:
         return None
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
@@ -70,6 +71,7 @@ def check_linear_class_weight(
 
 
 def check_operands(hidden: Any, weight: Any, bias: Any):
+    """(hidden, weight, bias, result dtype): float arrays of shapes (..., D), (V, D), (V,)."""
     h = as_float_array(hidden, "hidden")
     w = as_float_array(weight, "weight")
     if h.ndim < 1:
@@ -118,6 +120,7 @@ def check_grad_out(
 
 
 def rows_name(name: str, start: int, stop: int, n: int) -> str:
+    """`name`, or `name[start:stop]` when a chunk is not all of the rows."""
     return name if (start, stop) == (0, n) else f"{name}[{start}:{stop}]"
 
 
