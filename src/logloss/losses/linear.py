@@ -340,19 +340,20 @@ def _linear_cross_entropy(
     weight: ArrayLike,
     target: ArrayLike,
     *,
-    bias: ArrayLike | None = None,
-    chunk_size: int | None = None,
-    ignore_index: int = -100,
-    label_smoothing: float = 0.0,
-    z_loss: float = 0.0,
-    softcap: float | None = None,
-    class_weight: ArrayLike | None = None,
-    reduction: Reduction = "mean",
-    _grads: dict[int, Any] | None = None,
+    bias: ArrayLike | None,
+    chunk_size: int | None,
+    ignore_index: int,
+    label_smoothing: float,
+    z_loss: float,
+    softcap: float | None,
+    class_weight: ArrayLike | None,
+    reduction: Reduction,
+    grads: dict[int, Any] | None = None,
 ):
-    """Value and, for the argnums keyed in `_grads` (0 hidden, 1 weight, 2 bias), gradients.
+    """Value and, for the argnums keyed in `grads` (0 hidden, 1 weight, 2 bias), gradients.
 
-    `_grads` maps each requested argnum to an output array or None.
+    `grads` maps each requested argnum to an output array or None. Every other parameter
+    is :func:`linear_cross_entropy`'s, passed by name (its defaults are written there).
     """
     h_in, w_in, b_in, dtype = check_operands(hidden, weight, bias)
     reduction = check_reduction(reduction)
@@ -363,7 +364,7 @@ def _linear_cross_entropy(
         ignore_index=check_ignore_index(ignore_index),
     )
     chunk_size = check_chunk_size(chunk_size)
-    grads = {} if _grads is None else _grads
+    grads = {} if grads is None else grads
     if 2 in grads and b_in is None:
         raise ValueError(
             "`argnums` includes 2, the gradient of `bias`, but no `bias` was given "
@@ -489,9 +490,8 @@ def linear_cross_entropy(
     return _linear_cross_entropy(**locals())[0]  # the parameters above, by name
 
 
-def _value_and_grads(args, kwargs, argnums, outs):
-    grads = dict(zip(argnums, outs, strict=True))
-    value, result = _linear_cross_entropy(*args, _grads=grads, **kwargs)
+def _value_and_grads(arguments, argnums, outs):
+    value, result = _linear_cross_entropy(**arguments, grads=dict(zip(argnums, outs, strict=True)))
     return value, tuple(result[a] for a in argnums)
 
 
