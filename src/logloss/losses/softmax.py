@@ -39,6 +39,22 @@ from ._layout import ClassLayout, Reduction, is_probability_target, label_scales
 __all__ = ["cross_entropy", "nll_loss", "softmax_focal_loss"]
 
 
+def _class_inputs(x: Any, name: str, axis: int, weight: Any, reduction: Any, ignore_index: Any):
+    """(array, namespace, layout, class weights, reduction, ignore_index), validated."""
+    arr = as_float_array(x, name)
+    reduction = check_reduction(reduction)
+    ignore_index = check_ignore_index(ignore_index)
+    lay = ClassLayout(arr, axis, name)
+    w = check_class_weight(weight, lay.n_classes, lay.cdtype, like=arr)
+    return arr, get_namespace(arr), lay, w, reduction, ignore_index
+
+
+def _flat_labels(target: Any, lay: ClassLayout, ignore_index: int, arr: Any) -> Any:
+    """Integer labels of `arr`'s shape minus the class axis, checked, as one row each."""
+    y = check_labels(target, lay.batch_shape, lay.n_classes, ignore_index, "target", like=arr)
+    return lay.xp.reshape(y, (-1,))
+
+
 def _softmax_rows(xp: Any, z: Any, target: Any, probs: bool, grad_out, need_grad, **options):
     """(main, lse, gradient or None) per row: ``ce_probs`` for probability targets, else
     ``ce_labels``. NumPy runs the fused kernels, which write the gradient into `grad_out`
@@ -69,15 +85,12 @@ def _cross_entropy(
     need_grad: bool = False,
     out: np.ndarray | None = None,
 ):
-    arr = as_float_array(logits, "logits")
-    xp = get_namespace(arr)
-    reduction = check_reduction(reduction)
+    arr, xp, lay, w, reduction, ignore_index = _class_inputs(
+        logits, "logits", axis, weight, reduction, ignore_index
+    )
     eps = check_label_smoothing(label_smoothing)
     z_loss = check_scalar(z_loss, "z_loss", low=0.0)
     softcap = check_softcap(softcap)
-    ignore_index = check_ignore_index(ignore_index)
-    lay = ClassLayout(arr, axis, "logits")
-    w = check_class_weight(weight, lay.n_classes, lay.cdtype, like=arr)
     t = asarray_in(xp, target, arr)
     check_empty_mean(lay.n_rows, reduction, "logits")
     if xp is not np:
@@ -93,8 +106,7 @@ def _cross_entropy(
         # probability targets: the mean divides by the number of rows
         scale_main = scale_z = 1.0 / lay.n_rows if reduction == "mean" and lay.n_rows else 1.0
     else:
-        t = check_labels(t, lay.batch_shape, lay.n_classes, ignore_index, "target", like=arr)
-        t = xp.reshape(t, (-1,))
+        t = _flat_labels(t, lay, ignore_index, arr)
         scale_main, scale_z = label_scales(t, w, ignore_index, reduction)
         options["ignore_index"] = ignore_index
     main, lse, g = _softmax_rows(
@@ -207,15 +219,11 @@ def _nll_loss(
     need_grad: bool = False,
     out: np.ndarray | None = None,
 ):
-    arr = as_float_array(log_probs, "log_probs")
-    xp = get_namespace(arr)
-    reduction = check_reduction(reduction)
-    ignore_index = check_ignore_index(ignore_index)
-    lay = ClassLayout(arr, axis, "log_probs")
-    w = check_class_weight(weight, lay.n_classes, lay.cdtype, like=arr)
+    arr, xp, lay, w, reduction, ignore_index = _class_inputs(
+        log_probs, "log_probs", axis, weight, reduction, ignore_index
+    )
     check_nan_posinf(lay.z, "log_probs")
-    y = check_labels(target, lay.batch_shape, lay.n_classes, ignore_index, "target", like=arr)
-    y = xp.reshape(y, (-1,))
+    y = _flat_labels(target, lay, ignore_index, arr)
     check_empty_mean(lay.n_rows, reduction, "log_probs")
     if xp is not np:
         check_no_out(out, arr)
@@ -305,15 +313,11 @@ def _softmax_focal_loss(
     need_grad: bool = False,
     out: np.ndarray | None = None,
 ):
-    arr = as_float_array(logits, "logits")
-    xp = get_namespace(arr)
-    reduction = check_reduction(reduction)
+    arr, xp, lay, w, reduction, ignore_index = _class_inputs(
+        logits, "logits", axis, weight, reduction, ignore_index
+    )
     gamma = check_scalar(gamma, "gamma", low=0.0)
-    ignore_index = check_ignore_index(ignore_index)
-    lay = ClassLayout(arr, axis, "logits")
-    w = check_class_weight(weight, lay.n_classes, lay.cdtype, like=arr)
-    y = check_labels(target, lay.batch_shape, lay.n_classes, ignore_index, "target", like=arr)
-    y = xp.reshape(y, (-1,))
+    y = _flat_labels(target, lay, ignore_index, arr)
     check_empty_mean(lay.n_rows, reduction, "logits")
     scale, _ = label_scales(y, w, ignore_index, reduction)
     # plain CE per row (unweighted, unscaled) and its gradient p - onehot(y)
