@@ -24,6 +24,7 @@ Two entry points per loss:
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -302,19 +303,26 @@ def bce_logits_xp(
 
 
 def _numpy_entry(fn_xp: Any, name: str) -> Any:
-    """``name(a, b, *, grad_out=None, **options)``: `fn_xp` on NumPy arrays.
+    """The NumPy entry point of `fn_xp`: its signature without ``xp``, and with ``grad_out``
+    (an array the gradient is written into, or None) in place of ``need_grad``.
 
-    `options` are the keywords of `fn_xp` (``need_grad`` excepted); the gradient is
-    written into `grad_out` when given (it may be the logits themselves: everything is
-    read before it is written) and the values are returned without it.
+    It returns the values without the gradient. `grad_out` may be the logits themselves:
+    everything is read before it is written.
     """
 
-    def entry(a: np.ndarray, b: np.ndarray, *, grad_out: np.ndarray | None = None, **options):
-        *values, g = fn_xp(np, a, b, need_grad=grad_out is not None, **options)
+    def entry(*arrays: np.ndarray, grad_out: np.ndarray | None = None, **options: Any):
+        *values, g = fn_xp(np, *arrays, need_grad=grad_out is not None, **options)
         if grad_out is not None:
             np.copyto(grad_out, g, casting="same_kind")
         return values[0] if len(values) == 1 else tuple(values)
 
+    params = []
+    for param in inspect.signature(fn_xp).parameters.values():
+        if param.name == "need_grad":
+            param = param.replace(name="grad_out", default=None, annotation="np.ndarray | None")
+        if param.name != "xp":
+            params.append(param)
+    entry.__signature__ = inspect.Signature(params)
     entry.__name__ = entry.__qualname__ = name
     entry.__doc__ = f"{name}(...): :func:`{fn_xp.__name__}` on NumPy arrays, with ``grad_out``."
     return entry
