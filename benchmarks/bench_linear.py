@@ -143,7 +143,7 @@ def main(argv=None) -> None:
 
     import logloss as ll
     from logloss import _kernels
-    from logloss.linear import default_chunk_size
+    from logloss.losses.linear import default_chunk_size
 
     names = ["matmuls", "logloss"]
     if not args.no_torch:

@@ -25,7 +25,7 @@ from .losses import (
 
 # name -> module that defines it; resolved on first attribute access (PEP 562).
 _LAZY = {
-    "linear_cross_entropy": "logloss.linear",
+    "linear_cross_entropy": "logloss.losses.linear",
     "metrics": "logloss.metrics",
     "plot": "logloss.plot",
     "LogisticRegression": "logloss.models",

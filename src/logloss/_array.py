@@ -46,10 +46,6 @@ def get_namespace(x: Any) -> Any:
     return np if array_api_compat.is_numpy_namespace(xp) else xp
 
 
-def is_numpy(xp: Any) -> bool:
-    return xp is np
-
-
 def device_of(x: Any) -> Any:
     """The device `x` lives on (``"cpu"`` for NumPy)."""
     if isinstance(x, np.ndarray):
@@ -177,12 +173,6 @@ def arange_like(xp: Any, n: int, like: Any) -> Any:
     if xp is np:
         return np.arange(n)
     return xp.arange(n, dtype=index_dtype(xp, like), device=device_of(like))
-
-
-def zeros_like_shape(xp: Any, shape: tuple[int, ...], dtype: Any, like: Any) -> Any:
-    if xp is np:
-        return np.zeros(shape, dtype)
-    return xp.zeros(shape, dtype=dtype, device=device_of(like))
 
 
 def ones_like_shape(xp: Any, shape: tuple[int, ...], dtype: Any, like: Any) -> Any:

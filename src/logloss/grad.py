@@ -6,23 +6,48 @@ together (no finite differences, no autodiff). ``value_and_grad(fn)`` looks it u
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# fn -> (routine(args, kwargs, argnums, outs) -> (value, grads), allowed argnums, names);
+# fn -> (routine(arguments, argnums, outs) -> (value, grads), allowed argnums, fn's signature);
+# `arguments` maps every parameter of fn to its value in the call (defaults filled in);
 # `outs` and `grads` are tuples aligned with the requested argnums.
-_REGISTRY: dict[Callable, tuple[Callable, tuple[int, ...], tuple[str, ...]]] = {}
+_REGISTRY: dict[Callable, tuple[Callable, tuple[int, ...], inspect.Signature]] = {}
 
 
-def register_gradient(
-    fn: Callable,
-    routine: Callable,
-    argnums: tuple[int, ...] = (0,),
-    argnames: tuple[str, ...] = ("logits",),
-) -> None:
-    """Register `routine` as the fused value-and-gradient of public function `fn`."""
-    _REGISTRY[fn] = (routine, argnums, argnames)
+def register_gradient(fn: Callable, routine: Callable, argnums: tuple[int, ...] = (0,)) -> None:
+    """Register `routine` as the fused value-and-gradient of public function `fn`.
+
+    ``routine(arguments, argnums, outs)`` receives the call's arguments bound to `fn`'s
+    signature, so the defaults are written once, in `fn`'s signature.
+    """
+    _REGISTRY[fn] = (routine, argnums, inspect.signature(fn))
+
+
+def register_twin(fn: Callable, twin: Callable) -> None:
+    """Register the private twin of a loss differentiable in its first argument only.
+
+    ``twin(**arguments, need_grad=True, out=out)`` returns ``(value, gradient)``: the same
+    computation as ``fn``, which returns ``twin(**arguments)[0]`` without the gradient.
+    """
+
+    def routine(arguments, argnums, outs):
+        value, grad = twin(**arguments, need_grad=True, out=outs[0])
+        return value, (grad,)
+
+    register_gradient(fn, routine)
+
+
+def _bind(fn: Callable, signature: inspect.Signature, args: tuple, kwargs: dict) -> dict:
+    """Every parameter of `fn` by name, as a call ``fn(*args, **kwargs)`` would see it."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as err:
+        raise TypeError(f"{fn.__name__}() {err}") from None
+    bound.apply_defaults()
+    return bound.arguments
 
 
 def _normalise_argnums(argnums: Any, allowed: tuple[int, ...], fn_name: str) -> tuple[int, ...]:
@@ -90,13 +115,14 @@ def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         name = getattr(fn, "__qualname__", type(fn).__name__)
         known = ", ".join(sorted(f.__name__ for f in _REGISTRY))
         raise TypeError(f"`fn` {name} has no registered gradient; value_and_grad supports: {known}")
-    routine, allowed, _ = entry
+    routine, allowed, signature = entry
     nums = _normalise_argnums(argnums, allowed, fn.__name__)
     single = isinstance(argnums, numbers.Integral)
 
     def value_and_grad_fn(*args: Any, out: Any = None, **kwargs: Any):
+        arguments = _bind(fn, signature, args, kwargs)
         if single:
-            value, grads = routine(args, kwargs, nums, (out,))
+            value, grads = routine(arguments, nums, (out,))
             return value, grads[0]
         if out is None:
             out = (None,) * len(nums)
@@ -104,7 +130,7 @@ def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             raise TypeError(
                 f"`out` must be a tuple of {len(nums)} arrays (or None) matching argnums={nums}"
             )
-        return routine(args, kwargs, nums, out)
+        return routine(arguments, nums, out)
 
     value_and_grad_fn.__name__ = f"value_and_grad_{fn.__name__}"
     value_and_grad_fn.__doc__ = f"Value and gradient of logloss.{fn.__name__}; see its docstring."

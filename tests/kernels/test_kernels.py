@@ -19,6 +19,7 @@ import pytest
 import logloss as ll
 from logloss import _kernels as K
 from logloss._kernels import _portable as P
+from logloss._kernels.dispatch import matvec_route
 
 pytestmark = pytest.mark.xdist_group("numba")
 
@@ -97,7 +98,7 @@ def _float32_sweep(stride=97):
 
 
 def test_exp_float32_whole_range_within_two_ulp():
-    from logloss._kernels._numba_math import exp_array
+    from numba_approximations import exp_array
 
     x = _float32_sweep()
     out = np.empty_like(x)
@@ -117,7 +118,7 @@ def test_exp_float32_whole_range_within_two_ulp():
 
 
 def test_exp_nonpos_float32_and_float64():
-    from logloss._kernels._numba_math import exp_nonpos_array
+    from numba_approximations import exp_nonpos_array
 
     x = _float32_sweep()
     x = x[~(x > 0)]  # the kernels' domain: x <= 0, -inf and NaN
@@ -144,7 +145,7 @@ def test_exp_nonpos_float32_and_float64():
 
 
 def test_log1p_and_softcap_approximations():
-    from logloss._kernels._numba_math import log1p_unit_array, softcap_array
+    from numba_approximations import log1p_unit_array, softcap_array
 
     u = np.concatenate([[0.0], np.geomspace(1e-38, 1.0, 100_001)])
     for dt in DTYPES:
@@ -220,13 +221,21 @@ def test_bce_loop_vectorises_in_both_dtypes(dtype):
 def _ce_labels_both(z, y, w, eps, cap, zl, sm, sz):
     """Run ce_labels portable, numba (value only, separate gradient, in place)."""
     g_ref = np.empty_like(z)
-    ref = P.ce_labels(z, y, w, -100, eps, cap, zl, sm, sz, g_ref)
-    got_val = K.ce_labels(z, y, w, -100, eps, cap, zl, sm, sz)
+    ref = P.ce_labels(
+        z, y, weight=w, smoothing=eps, softcap=cap, z_loss=zl, scale=sm, scale_z=sz, grad_out=g_ref
+    )
+    got_val = K.ce_labels(
+        z, y, weight=w, smoothing=eps, softcap=cap, z_loss=zl, scale=sm, scale_z=sz
+    )
     assert K.last_path() == "numba"
     g_sep = np.empty_like(z)
-    got_sep = K.ce_labels(z, y, w, -100, eps, cap, zl, sm, sz, g_sep)
+    got_sep = K.ce_labels(
+        z, y, weight=w, smoothing=eps, softcap=cap, z_loss=zl, scale=sm, scale_z=sz, grad_out=g_sep
+    )
     zz = z.copy()
-    got_inp = K.ce_labels(zz, y, w, -100, eps, cap, zl, sm, sz, zz)
+    got_inp = K.ce_labels(
+        zz, y, weight=w, smoothing=eps, softcap=cap, z_loss=zl, scale=sm, scale_z=sz, grad_out=zz
+    )
     return ref, g_ref, got_val, got_sep, g_sep, got_inp, zz
 
 
@@ -272,13 +281,45 @@ def test_ce_probs_matches_portable_every_option(dtype, c):
     combos = itertools.product((None, w), (0.0, 0.2), (None, 4.0), (0.0, 1e-3), (1.0, 0.1))
     for ww, eps, cap, zl, sc in combos:
         g_ref = np.empty_like(z)
-        ref = P.ce_probs(z, t, ww, eps, cap, zl, sc, 2 * sc, g_ref)
-        val = K.ce_probs(z, t, ww, eps, cap, zl, sc, 2 * sc)
+        ref = P.ce_probs(
+            z,
+            t,
+            weight=ww,
+            smoothing=eps,
+            softcap=cap,
+            z_loss=zl,
+            scale=sc,
+            scale_z=2 * sc,
+            grad_out=g_ref,
+        )
+        val = K.ce_probs(
+            z, t, weight=ww, smoothing=eps, softcap=cap, z_loss=zl, scale=sc, scale_z=2 * sc
+        )
         assert K.last_path() == "numba"
         g_sep = np.empty_like(z)
-        sep = K.ce_probs(z, t, ww, eps, cap, zl, sc, 2 * sc, g_sep)
+        sep = K.ce_probs(
+            z,
+            t,
+            weight=ww,
+            smoothing=eps,
+            softcap=cap,
+            z_loss=zl,
+            scale=sc,
+            scale_z=2 * sc,
+            grad_out=g_sep,
+        )
         zz = z.copy()
-        inp = K.ce_probs(zz, t, ww, eps, cap, zl, sc, 2 * sc, zz)
+        inp = K.ce_probs(
+            zz,
+            t,
+            weight=ww,
+            smoothing=eps,
+            softcap=cap,
+            z_loss=zl,
+            scale=sc,
+            scale_z=2 * sc,
+            grad_out=zz,
+        )
         for got in (val, sep, inp):
             close(got[0], ref[0], dtype)
             close(got[1], ref[1], dtype)
@@ -308,13 +349,15 @@ def test_bce_logits_matches_portable_every_option(dtype, shape):
     pos = (None, rng.uniform(0.1, 3, last).astype(dtype))
     for w, pw, eps, scale in itertools.product(weights, pos, (0.0, 0.2), (1.0, 0.01)):
         g_ref = np.empty_like(x)
-        ref = P.bce_logits(x, t, w, pw, eps, scale, g_ref)
-        val = K.bce_logits(x, t, w, pw, eps, scale)
+        ref = P.bce_logits(
+            x, t, weight=w, pos_weight=pw, smoothing=eps, scale=scale, grad_out=g_ref
+        )
+        val = K.bce_logits(x, t, weight=w, pos_weight=pw, smoothing=eps, scale=scale)
         assert K.last_path() == "numba"
         g = np.empty_like(x)
-        sep = K.bce_logits(x, t, w, pw, eps, scale, g)
+        sep = K.bce_logits(x, t, weight=w, pos_weight=pw, smoothing=eps, scale=scale, grad_out=g)
         xx = x.copy()
-        inp = K.bce_logits(xx, t, w, pw, eps, scale, xx)
+        inp = K.bce_logits(xx, t, weight=w, pos_weight=pw, smoothing=eps, scale=scale, grad_out=xx)
         for got in (val, sep, inp):
             assert got.dtype == F64 and got.shape == x.shape
             close(got, ref, dtype, floor=1e-30)
@@ -336,8 +379,8 @@ def test_bce_long_weight_periods_and_general_broadcasts():
     ]
     for w, pw in cases:
         g_ref, g = np.empty_like(x), np.empty_like(x)
-        ref = P.bce_logits(x, t, w, pw, 0.1, 0.5, g_ref)
-        got = K.bce_logits(x, t, w, pw, 0.1, 0.5, g)
+        ref = P.bce_logits(x, t, weight=w, pos_weight=pw, smoothing=0.1, scale=0.5, grad_out=g_ref)
+        got = K.bce_logits(x, t, weight=w, pos_weight=pw, smoothing=0.1, scale=0.5, grad_out=g)
         assert K.last_path() == "numba"
         close(got, ref, F32)
         assert np.allclose(g, g_ref, rtol=1e-5, atol=1e-7)
@@ -348,11 +391,11 @@ def test_bce_long_weight_periods_and_general_broadcasts():
 # ---------------------------------------------------------------------------
 
 
-def _errors(fn, *args):
+def _errors(fn, *args, **options):
     msgs = []
     for impl in (K, P):
         with pytest.raises(ValueError) as info:
-            getattr(impl, fn)(*args)
+            getattr(impl, fn)(*args, **options)
         msgs.append(str(info.value))
     assert msgs[0] == msgs[1]
     return msgs[0]
@@ -362,39 +405,39 @@ def _errors(fn, *args):
 def test_errors_match_portable(dtype):
     z = np.zeros((4, 5), dtype)
     y = np.array([0, 1, 2, 3])
-    args = (None, -100, 0.1, None, 0.0, 1.0, 1.0)
+    args = dict(smoothing=0.1, scale_z=1.0)
     for bad, row in ((np.nan, 2), (np.inf, 1)):
         zz = z.copy()
         zz[row, 3] = bad
         zz[3, :] = -np.inf  # an all -inf row after: the NaN/+inf error comes first
-        msg = _errors("ce_labels", zz, y, *args)
+        msg = _errors("ce_labels", zz, y, **args)
         assert msg == f"`logits` must not contain NaN or +inf; found in row {row}"
-        _errors("ce_probs", zz, np.full_like(zz, 0.2), None, 0.0, None, 0.0, 1.0, 1.0)
+        _errors("ce_probs", zz, np.full_like(zz, 0.2), scale_z=1.0)
     zz = z.copy()
     zz[2, :] = -np.inf
-    assert "all -inf" in _errors("ce_labels", zz, y, *args)
+    assert "all -inf" in _errors("ce_labels", zz, y, **args)
     yi = y.copy()
     yi[2] = -100  # the same row ignored: fine, zero loss and gradient
     g = np.ones_like(zz)
-    main, lse = K.ce_labels(zz, yi, *args, g)
+    main, lse = K.ce_labels(zz, yi, **args, grad_out=g)
     assert main[2] == 0.0 and lse[2] == 0.0 and np.all(g[2] == 0.0)
     zz = z.copy()
     zz[1, 1] = -np.inf
-    assert "-inf at the target class" in _errors("ce_labels", zz, y, *args)
+    assert "-inf at the target class" in _errors("ce_labels", zz, y, **args)
     t = np.full_like(zz, 0.2)
-    assert "positive target" in _errors("ce_probs", zz, t, None, 0.0, None, 0.0, 1.0, 1.0)
+    assert "positive target" in _errors("ce_probs", zz, t, scale_z=1.0)
     t[1, 1] = 0.0
     t[1, 0] = 0.4
-    K.ce_probs(zz, t, None, 0.0, None, 0.0, 1.0, 1.0)  # mass elsewhere: fine
+    K.ce_probs(zz, t, scale_z=1.0)  # mass elsewhere: fine
     x = np.zeros((3, 4), dtype)
     for bad in (np.nan, np.inf, -np.inf):
         xx = x.copy()
         xx[1, 2] = bad
-        msg = _errors("bce_logits", xx, np.zeros_like(xx), None, None, 0.0, 1.0)
+        msg = _errors("bce_logits", xx, np.zeros_like(xx))
         assert "index (1, 2)" in msg
         xi = xx.copy()  # in place: the message still shows the bad value
         with pytest.raises(ValueError, match="index \\(1, 2\\)") as info:
-            K.bce_logits(xi, np.zeros_like(xi), None, None, 0.0, 1.0, xi)
+            K.bce_logits(xi, np.zeros_like(xi), grad_out=xi)
         assert str(info.value) == msg
 
 
@@ -407,12 +450,11 @@ def test_dispatch_paths(monkeypatch):
     rng = np.random.default_rng(5)
     z = rng.standard_normal((8, 6)).astype(F32)
     y = rng.integers(0, 6, 8)
-    args = (y, None, -100, 0.0, None, 0.0, 1.0, 1.0)
-    ref = P.ce_labels(z, *args)
+    ref = P.ce_labels(z, y, scale_z=1.0)
 
     def run(zz, grad_out=None, expect="numba"):
         assert K.which_path(zz, grad_out) == expect
-        got = K.ce_labels(zz, *args, grad_out)
+        got = K.ce_labels(zz, y, scale_z=1.0, grad_out=grad_out)
         assert K.last_path() == expect
         close(got[0], ref[0], F32)
 
@@ -437,7 +479,7 @@ def test_dispatch_paths(monkeypatch):
     monkeypatch.setenv("LOGLOSS_DISABLE_NUMBA", "1")
     run(z, expect="portable")
     x = np.zeros(10, F32)
-    K.bce_logits(x, x, None, None, 0.0, 1.0)
+    K.bce_logits(x, x)
     assert K.last_path() == "portable"
 
 
@@ -479,10 +521,10 @@ def test_results_do_not_depend_on_thread_count(tmp_path):
         z = rng.standard_normal((301, 517)).astype(np.float32)
         y = rng.integers(0, 517, 301)
         g = np.empty_like(z)
-        m, l = K.ce_labels(z, y, None, -100, 0.1, None, 1e-3, 0.5, 0.5, g)
+        m, l = K.ce_labels(z, y, smoothing=0.1, z_loss=1e-3, scale=0.5, scale_z=0.5, grad_out=g)
         x = rng.standard_normal(100_003).astype(np.float32)
         gb = np.empty_like(x)
-        b = K.bce_logits(x, (x > 0).astype(np.float32), None, None, 0.0, 1.0, gb)
+        b = K.bce_logits(x, (x > 0).astype(np.float32), grad_out=gb)
         assert K.last_path() == "numba"
         X = rng.standard_normal((20_011, 37)).astype(np.float32)
         mv = K.matvec(X, rng.standard_normal(37).astype(np.float32))
@@ -605,7 +647,7 @@ def test_float32_kernel_accuracy_in_eps_units():
         z = (rng.standard_normal((64, 1000)) * scale).astype(F32)
         y = rng.integers(0, 1000, 64)
         g = np.empty_like(z)
-        main, _ = K.ce_labels(z, y, None, -100, 0.0, None, 0.0, 1.0, 0.0, g)
+        main, _ = K.ce_labels(z, y, grad_out=g)
         ref, gref = _ce_reference(z, y)
         # the loss lse - z_y: error in units of eps relative to the size of its terms
         size = np.abs(z).max(axis=1) + np.log(1000) + 1.0
@@ -622,15 +664,19 @@ def test_one_row_of_200k_classes():
         y = np.array([123_456, 199_999])
         w = rng.uniform(0.5, 2, c).astype(dt)
         g_ref = np.empty_like(z)
-        ref = P.ce_labels(z, y, w, -100, 0.1, None, 1e-4, 0.5, 0.5, g_ref)
+        ref = P.ce_labels(
+            z, y, weight=w, smoothing=0.1, z_loss=1e-4, scale=0.5, scale_z=0.5, grad_out=g_ref
+        )
         g = z.copy()
-        got = K.ce_labels(g, y, w, -100, 0.1, None, 1e-4, 0.5, 0.5, g)
+        got = K.ce_labels(
+            g, y, weight=w, smoothing=0.1, z_loss=1e-4, scale=0.5, scale_z=0.5, grad_out=g
+        )
         assert K.last_path() == "numba"
         close(got[0], ref[0], dt, factor=16)
         close(got[1], ref[1], dt, factor=16)
         assert np.max(np.abs(g - g_ref)) <= 16 * np.finfo(dt).eps * np.abs(g_ref).max()
         main64, _ = _ce_reference(z[:1].astype(F64), y[:1])
-        plain = K.ce_labels(z[:1], y[:1], None, -100, 0.0, None, 0.0, 1.0, 0.0)[0]
+        plain = K.ce_labels(z[:1], y[:1])[0]
         assert abs(plain[0] - main64[0]) <= 8 * np.finfo(dt).eps * (abs(main64[0]) + 5)
 
 
@@ -652,8 +698,8 @@ def test_long_rows_value_only_match_portable(dtype):
     y = np.array([30_000, 7000, 100, 1, c - 1, -100])
     w = rng.uniform(0.5, 2, c).astype(dtype)
     for ww, cap, zl in ((None, None, 0.0), (w, None, 1e-3), (None, 30.0, 0.0)):
-        ref = P.ce_labels(z, y, ww, -100, 0.0, cap, zl, 1.0, 1.0)
-        got = K.ce_labels(z, y, ww, -100, 0.0, cap, zl, 1.0, 1.0)
+        ref = P.ce_labels(z, y, weight=ww, softcap=cap, z_loss=zl, scale_z=1.0)
+        got = K.ce_labels(z, y, weight=ww, softcap=cap, z_loss=zl, scale_z=1.0)
         assert K.last_path() == "numba"
         size = np.abs(z[np.isfinite(z)]).max() + np.log(c)
         close(got[0], ref[0], dtype, factor=16, floor=size)
@@ -661,7 +707,7 @@ def test_long_rows_value_only_match_portable(dtype):
     # against a float64 formula, no masking
     zf = z[4:5].astype(F64)
     lse = np.log(np.sum(np.exp(zf - zf.max()))) + zf.max()
-    got = K.ce_labels(z[4:5], y[4:5], None, -100, 0.0, None, 0.0, 1.0, 0.0)[0]
+    got = K.ce_labels(z[4:5], y[4:5])[0]
     assert abs(got[0] - (lse - zf[0, -1])) <= 16 * np.finfo(dtype).eps * 60
 
 
@@ -670,26 +716,26 @@ def test_long_rows_value_only_errors_match_portable(dtype):
     c = 20_000
     z = np.zeros((3, c), dtype)
     y = np.array([0, 1, 2])
-    args = (None, -100, 0.0, None, 0.0, 1.0, 1.0)
+    args = dict(scale_z=1.0)
     for bad, col in ((np.nan, 5), (np.nan, 19_999), (np.inf, 12_000)):
         zz = z.copy()
         zz[1, col] = bad
-        msg = _errors("ce_labels", zz, y, *args)
+        msg = _errors("ce_labels", zz, y, **args)
         assert msg == "`logits` must not contain NaN or +inf; found in row 1"
     zz = z.copy()
     zz[1, :] = -np.inf
     zz[1, 15_000] = np.nan  # NaN hidden among -inf: still NaN, not "all -inf"
-    assert "NaN" in _errors("ce_labels", zz, y, *args)
+    assert "NaN" in _errors("ce_labels", zz, y, **args)
     zz = z.copy()
     zz[1, :4096] = -np.inf
     zz[1, 100] = np.nan  # NaN in a masked block before the first finite one
-    assert "NaN" in _errors("ce_labels", zz, y, *args)
+    assert "NaN" in _errors("ce_labels", zz, y, **args)
     zz = z.copy()
     zz[2, :] = -np.inf
-    assert "all -inf" in _errors("ce_labels", zz, y, *args)
+    assert "all -inf" in _errors("ce_labels", zz, y, **args)
     zz = z.copy()
     zz[1, 1] = -np.inf
-    assert "-inf at the target class" in _errors("ce_labels", zz, y, *args)
+    assert "-inf at the target class" in _errors("ce_labels", zz, y, **args)
 
 
 # ---------------------------------------------------------------------------
@@ -704,22 +750,22 @@ def test_bce_reduce_equals_scaled_sum_of_elements(dtype):
     t = rng.uniform(0, 1, x.shape).astype(dtype)
     w = rng.uniform(0.1, 2, x.shape).astype(dtype)
     for ww, scale in ((None, 1.0), (w, 1.0 / x.size)):
-        per = P.bce_logits(x, t, ww, None, 0.1, scale)
+        per = P.bce_logits(x, t, weight=ww, smoothing=0.1, scale=scale)
         g = np.empty_like(x)
-        parts = K.bce_logits(x, t, ww, None, 0.1, scale, g, reduce=True)
+        parts = K.bce_logits(x, t, weight=ww, smoothing=0.1, scale=scale, grad_out=g, reduce=True)
         assert K.last_path() == "numba" and parts.dtype == F64 and parts.size < x.size
         ref = float(np.sum(per.astype(F64)) * scale)
         assert abs(parts.sum() - ref) <= 16 * np.finfo(dtype).eps * abs(ref)
         g_ref = np.empty_like(x)
-        P.bce_logits(x, t, ww, None, 0.1, scale, g_ref)
+        P.bce_logits(x, t, weight=ww, smoothing=0.1, scale=scale, grad_out=g_ref)
         # a difference of two terms: judged on their size, scale * w
         mag = scale * (1.0 if ww is None else ww.astype(F64))
         assert np.all(np.abs(g - g_ref) <= 16 * np.finfo(dtype).eps * mag)
     # the portable path with reduce: the same contract
     xs = x[::2]
-    parts = K.bce_logits(xs, t[::2], None, None, 0.0, 0.5, reduce=True)
+    parts = K.bce_logits(xs, t[::2], scale=0.5, reduce=True)
     assert K.last_path() == "portable"
-    ref = float(np.sum(P.bce_logits(xs, t[::2], None, None, 0.0, 0.5))) * 0.5
+    ref = float(np.sum(P.bce_logits(xs, t[::2], scale=0.5))) * 0.5
     assert abs(parts.sum() - ref) <= 1e-12 * abs(ref)
 
 
@@ -758,16 +804,16 @@ def test_bce_target_checked_in_kernel_with_the_validation_message(bad):
             os.environ.pop("LOGLOSS_DISABLE_NUMBA", None)
     assert len(set(msgs)) == 1, msgs  # kernel and portable path: one message
     if bad == bad:  # unchecked (a caller that validated its targets): computed, like portable
-        got = K.bce_logits(x, t, None, None, 0.0, 1.0, reduce=True)
+        got = K.bce_logits(x, t, reduce=True)
         assert K.last_path() == "numba"
-        ref = P.bce_logits(x, t, None, None, 0.0, 1.0).sum()
+        ref = P.bce_logits(x, t).sum()
         assert abs(got.sum() - ref) <= 1e-6 * abs(ref)
 
 
 def test_bce_overflow_from_finite_weights_is_a_clear_error():
     x = np.full(10, -1e38, F32)
     with pytest.raises(ValueError, match="overflows float32"):
-        K.bce_logits(x, np.ones_like(x), None, np.full(10, 10.0, F32), 0.0, 1.0)
+        K.bce_logits(x, np.ones_like(x), pos_weight=np.full(10, 10.0, F32))
 
 
 # ---------------------------------------------------------------------------
@@ -806,17 +852,23 @@ def test_matvec_and_rmatvec_against_float64(dtype, monkeypatch):
 
 
 def test_kernels_wait_passively_unless_the_user_chose_a_policy():
-    """Spinning OpenMP threads starve BLAS's on a small machine: see ``_numba_math``."""
+    """Spinning OpenMP threads starve BLAS's on a small machine: see ``_kernels.threads``.
+
+    Importing logloss, numba or a kernel module leaves the environment alone; the first
+    kernel call sets the policy, before numba's first parallel launch starts OpenMP.
+    """
     code = (
-        "import os, numpy as np; from logloss import _kernels as K; "
-        "K.ce_labels(np.zeros((2, 3)), np.array([0, 1]), None, -100, 0.0, None, 0.0, 1.0, 0.0); "
+        "import os, numpy as np; import logloss; from logloss import _kernels as K; "
+        "from logloss._kernels import _numba_ce; "
+        "before = os.environ.get('OMP_WAIT_POLICY'); "
+        "K.ce_labels(np.zeros((2, 3)), np.array([0, 1])); "
         "assert K.last_path() == 'numba'; "
-        "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
+        "print(before, os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
     )
     presets = (
-        ({}, "PASSIVE None"),
-        ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE None"),
-        ({"GOMP_SPINCOUNT": "1000"}, "None 1000"),
+        ({}, "None PASSIVE None"),
+        ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE ACTIVE None"),
+        ({"GOMP_SPINCOUNT": "1000"}, "None None 1000"),
     )
     for preset, want in presets:
         env = {
@@ -845,21 +897,21 @@ def test_unaligned_arrays_take_the_kernels(dtype):
     z = rng.standard_normal((300, 40)).astype(dtype)
     y = rng.integers(0, 40, 300)
     zu = _unaligned(z)
-    want = K.ce_labels(z, y, None, -100, 0.1, None, 0.0, 1.0, 0.0, np.empty_like(z))
+    want = K.ce_labels(z, y, smoothing=0.1, grad_out=np.empty_like(z))
     g = np.empty_like(z)
-    got = K.ce_labels(zu, y, None, -100, 0.1, None, 0.0, 1.0, 0.0, g)
+    got = K.ce_labels(zu, y, smoothing=0.1, grad_out=g)
     assert K.last_path() == "numba"
     assert np.array_equal(got[0], want[0])
     x = rng.standard_normal(70_000).astype(dtype)
     t = (x > 0).astype(dtype)
     xu = _unaligned(x)
-    want = K.bce_logits(x, t, None, None, 0.0, 1.0, reduce=True)
-    assert np.array_equal(K.bce_logits(xu, t, None, None, 0.0, 1.0, reduce=True), want)
+    want = K.bce_logits(x, t, reduce=True)
+    assert np.array_equal(K.bce_logits(xu, t, reduce=True), want)
     assert K.last_path() == "numba"
     X = rng.standard_normal((5000, 30)).astype(dtype)
     Xu = _unaligned(X)
     w = rng.standard_normal(30).astype(dtype)
-    assert K._matvec_route(Xu, w)
+    assert matvec_route(Xu, w)
     assert np.array_equal(K.matvec(Xu, w), K.matvec(X, w))
     assert np.array_equal(K.rmatvec(Xu, x[:5000]), K.rmatvec(X, x[:5000]))
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import logloss as ll
 from logloss import _kernels
-from logloss.linear import default_chunk_size
+from logloss.losses.linear import default_chunk_size
 
 lce = ll.linear_cross_entropy
 REDUCTIONS = ["mean", "sum", "none"]
@@ -347,13 +347,13 @@ def test_non_contiguous_inputs():
 
 
 def test_argnums_select_gradients_and_skip_the_others(monkeypatch):
-    import logloss.linear
+    import logloss.losses.linear
 
     h, W, y, b = make(d=6)  # (V, D) = (23, 6) differs from every chunk's shapes
     _, gh_all, gw_all, gb_all = all_grads(h, W, y, b, chunk_size=8)
     products = []
 
-    class NumpySpy:  # logloss.linear's `np`, recording the output shape of each product
+    class NumpySpy:  # logloss.losses.linear's `np`, recording the output shape of each product
         def __getattr__(self, name):
             return getattr(np, name)
 
@@ -362,14 +362,14 @@ def test_argnums_select_gradients_and_skip_the_others(monkeypatch):
             return np.matmul(a, b, out=out)
 
     accumulated = []
-    real_accumulate = logloss.linear._accumulate_grad_weight
+    real_accumulate = logloss.losses.linear._accumulate_grad_weight
 
     def accumulate_spy(g, hc, gw, first, buf):
         accumulated.append(first)
         real_accumulate(g, hc, gw, first, buf)
 
-    monkeypatch.setattr(logloss.linear, "np", NumpySpy())
-    monkeypatch.setattr(logloss.linear, "_accumulate_grad_weight", accumulate_spy)
+    monkeypatch.setattr(logloss.losses.linear, "np", NumpySpy())
+    monkeypatch.setattr(logloss.losses.linear, "_accumulate_grad_weight", accumulate_spy)
     v0, g0 = ll.value_and_grad(lce)(h, W, y, bias=b, chunk_size=8)  # argnums=0: an array
     assert isinstance(g0, np.ndarray)
     close(g0, gh_all, 0)

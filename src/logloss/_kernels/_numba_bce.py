@@ -1,6 +1,6 @@
 """numba kernel: elementwise sigmoid binary cross-entropy on logits, and its gradient.
 
-Semantics are those of ``_portable.bce_logits``; with y' = y (1 - eps) + eps / 2,
+Semantics are those of ``_portable.bce_logits_xp``; with y' = y (1 - eps) + eps / 2,
 pos = pw y' and u = exp(-|x|) (computed once per element):
 
     softplus(+-x) = max(+-x, 0) + log1p(u)              (= -log sigmoid(-+x))
@@ -66,6 +66,10 @@ def _bce_block(x, y, w, pw, keep, half, scale, g, write, loss):
 
     Returns (sum_j (l_j - l_j), #targets outside [0, 1]): the first is NaN exactly when
     some l_j is not finite.
+
+    The three loops repeat one body on purpose: in place, the loop reads and writes `g`
+    only (see ``same_memory``: over two arrays that alias, LLVM's vector loop falls back to
+    scalar code), and the value-only loop has no gradient store to keep it from vectorising.
     """
     zero = like(x, 0.0)
     one = like(x, 1.0)

@@ -1,6 +1,6 @@
 """numba kernels: softmax cross-entropy per row (integer labels, probability targets).
 
-Semantics are those of ``_portable.ce_labels`` / ``_portable.ce_probs`` (read their
+Semantics are those of ``_portable.ce_labels_xp`` / ``_portable.ce_probs_xp`` (read their
 docstrings for the formulas); this module only reorganises the arithmetic so that each
 row is read from memory once and every element's exponential is computed once:
 
@@ -181,6 +181,10 @@ def _target_sums(x, cap, t, w, has_w, keep, spread, m):
 
     (T, A, k, bad) = (sum_{c in U} wt_c, sum_{c in U} wt_c (m - z'_c), #masked,
     #{c not in U: t_c > 0}).
+
+    The same blocked loop as _smooth_sums, written again: each is one loop of plain
+    accumulators that LLVM vectorises, which a shared loop with a callback or optional
+    operands (numba types them per call site, but branches per element) would not be.
     """
     n = x.shape[0]
     ninf = like(x, -np.inf)
@@ -525,7 +529,8 @@ def ce_labels_kernel(
 def ce_probs_kernel(
     z, t, w, has_w, eps, cap, z_loss, sm, sz, g, write, in_place, main, lse, status
 ):
-    """Rows of ce_probs in parallel; arguments as ce_labels_kernel."""
+    """Rows of ce_probs in parallel; arguments as ce_labels_kernel (the three calls of the
+    row function repeat so that an in-place call passes g alone: see ``same_memory``)."""
     for i in prange(z.shape[0]):
         if write:
             if in_place:

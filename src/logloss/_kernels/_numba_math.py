@@ -24,7 +24,8 @@ float32 inputs, at most 1.33 ulp and 1.19e-7 relative for normal results, 0.83 u
 2^-149 for subnormal ones, NaN/inf exactly where np.exp has them; exp64 at most 1 ulp
 over 1.1e7 samples. exp_nonpos32/64 (the kernels' exp, x <= 0) are the same on normal
 results. log1p_unit: 1.8 ulp (float32), 2 ulp (float64); softcap32: 2.3 ulp.
-tests/test_kernels.py re-measures them on a sweep of every 97th float32.
+tests/kernels/test_kernels.py re-measures them on a sweep of every 97th float32
+(through the array loops of tests/kernels/approximations.py).
 
 Only the ``contract`` fast-math flag (fused multiply-add) is used here: the range
 reduction relies on the order of its operations, which ``reassoc`` could change.
@@ -33,23 +34,12 @@ reduction relies on the order of its operations, which ``reassoc`` could change.
 from __future__ import annotations
 
 import math
-import os
 
-# numba's OpenMP threads busy-wait after each parallel kernel, and OpenBLAS's threads after
-# each matrix product. Where the two alternate on the same few cores (every objective
-# evaluation: X @ W, the kernel, X.T @ G) the spinning threads of one pool starve the
-# other: on the project's 2-core machine a digits-sized softmax evaluation took 8.0 ms with
-# GNU OpenMP's default spinning and 0.23 ms with passive waiting; a 1,000,000 x 50 binary
-# one 22.8 ms and 14.3 ms. The policy is read when libgomp loads (numba's first parallel
-# launch, after this import), so unless the user chose one, wait passively.
-if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-
-import numpy as np  # noqa: E402
-from llvmlite import ir  # noqa: E402
-from numba import njit, types  # noqa: E402
-from numba.core import cgutils  # noqa: E402
-from numba.extending import intrinsic, overload  # noqa: E402
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
 _FM = {"contract"}
 
@@ -199,11 +189,10 @@ _P32_4 = _F(0.0013933644)
 _ONE32 = _F(1.0)
 
 
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def exp32(x):
-    """e**x for a float32 x (any value, NaN and +-inf included), ~1 ulp."""
-    xc = _LO32 if x < _LO32 else x
-    xc = _HI32 if xc > _HI32 else xc
+@njit(fastmath=_FM, error_model="numpy", cache=True, inline="always")
+def _exp_reduced32(xc):
+    """(e^r, n) with xc = n ln2 + r, |r| <= ln2 / 2: steps 2 and 3 of the scheme above
+    (inlined into each caller's IR, so the arithmetic and its order are the caller's)."""
     n = rint(xc * _LOG2E32)
     r = xc - n * _LN2HI32
     r = r - n * _LN2LO32
@@ -211,7 +200,15 @@ def exp32(x):
     q = q * r + _P32_2
     q = q * r + _P32_1
     q = q * r + _P32_0
-    er = _ONE32 + r + (r * r) * q
+    return _ONE32 + r + (r * r) * q, n
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True)
+def exp32(x):
+    """e**x for a float32 x (any value, NaN and +-inf included), ~1 ulp."""
+    xc = _LO32 if x < _LO32 else x
+    xc = _HI32 if xc > _HI32 else xc
+    er, n = _exp_reduced32(xc)
     # NaN x: keep n a valid integer (e^r is NaN and carries the NaN through)
     return scale_by_pow2(er, maxnum(n, _NMIN32))
 
@@ -229,14 +226,7 @@ def exp_nonpos32(x):
     are flushed to 0 (absolute error < 1.2e-38), so a masked class (-inf) gives exactly 0.
     """
     xc = _NLO32 if x < _NLO32 else x
-    n = rint(xc * _LOG2E32)
-    r = xc - n * _LN2HI32
-    r = r - n * _LN2LO32
-    q = _P32_4 * r + _P32_3
-    q = q * r + _P32_2
-    q = q * r + _P32_1
-    q = q * r + _P32_0
-    er = _ONE32 + r + (r * r) * q
+    er, n = _exp_reduced32(xc)
     # NaN x: keep n a valid integer (e^r is NaN and carries the NaN through)
     e = scale_by_pow2_normal(er, maxnum(n, _NMIN_NORMAL32))
     return _ZERO32 if x < _NLO32 else e
@@ -245,6 +235,10 @@ def exp_nonpos32(x):
 # ---------------------------------------------------------------------------
 # float64
 # ---------------------------------------------------------------------------
+
+# The float64 functions repeat the float32 ones with their own constants and polynomials:
+# numba types a function once per argument type, and float32 arithmetic stays float32 only
+# when every constant it meets is a float32 (a shared body would widen it to float64).
 
 _D = np.float64
 _LO64 = _D(-746.0)  # e^-746 < 2^-1075: rounds to 0
@@ -264,11 +258,9 @@ _ONE64 = _D(1.0)
 _ZERO64 = _D(0.0)
 
 
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def exp64(x):
-    """e**x for a float64 x (any value, NaN and +-inf included), ~1 ulp."""
-    xc = _LO64 if x < _LO64 else x
-    xc = _HI64 if xc > _HI64 else xc
+@njit(fastmath=_FM, error_model="numpy", cache=True, inline="always")
+def _exp_reduced64(xc):
+    """(e^r, n) with xc = n ln2 + r: as _exp_reduced32, with the degree-13 Taylor polynomial."""
     n = rint(xc * _LOG2E64)
     r = xc - n * _LN2HI64
     r = r - n * _LN2LO64
@@ -283,7 +275,15 @@ def exp64(x):
     q = q * r + _T64_2
     q = q * r + _T64_1
     q = q * r + _T64_0
-    er = _ONE64 + r + (r * r) * q
+    return _ONE64 + r + (r * r) * q, n
+
+
+@njit(fastmath=_FM, error_model="numpy", cache=True)
+def exp64(x):
+    """e**x for a float64 x (any value, NaN and +-inf included), ~1 ulp."""
+    xc = _LO64 if x < _LO64 else x
+    xc = _HI64 if xc > _HI64 else xc
+    er, n = _exp_reduced64(xc)
     return scale_by_pow2(er, maxnum(n, _NMIN64))
 
 
@@ -295,21 +295,7 @@ _NMIN_NORMAL64 = _D(-1022.0)
 def exp_nonpos64(x):
     """e**x for float64 x <= 0, results below 2^-1022 flushed to 0 (see exp_nonpos32)."""
     xc = _NLO64 if x < _NLO64 else x
-    n = rint(xc * _LOG2E64)
-    r = xc - n * _LN2HI64
-    r = r - n * _LN2LO64
-    q = _T64_11 * r + _T64_10
-    q = q * r + _T64_9
-    q = q * r + _T64_8
-    q = q * r + _T64_7
-    q = q * r + _T64_6
-    q = q * r + _T64_5
-    q = q * r + _T64_4
-    q = q * r + _T64_3
-    q = q * r + _T64_2
-    q = q * r + _T64_1
-    q = q * r + _T64_0
-    er = _ONE64 + r + (r * r) * q
+    er, n = _exp_reduced64(xc)
     e = scale_by_pow2_normal(er, maxnum(n, _NMIN_NORMAL64))  # NaN: as in exp_nonpos32
     return _ZERO64 if x < _NLO64 else e
 
@@ -319,18 +305,27 @@ def exp_nonpos64(x):
 # ---------------------------------------------------------------------------
 
 
+def _by_width(f32, f64):
+    """An overload of a one-argument generic: the float32 or the float64 variant, chosen
+    at compile time from the argument's type (each variant keeps its own compiled code and
+    fast-math flags: the call is not re-compiled under the caller's flags)."""
+
+    def choose(x):
+        if isinstance(x, types.Float):
+            if x.bitwidth == 32:
+                return lambda x: f32(x)
+            return lambda x: f64(x)
+        return None
+
+    return choose
+
+
+_INLINE = {"inline": "always", "jit_options": {"fastmath": _FM, "error_model": "numpy"}}
+
+
 def fexp(x):  # pragma: no cover - replaced by the overload inside jitted code
     """e**x in jitted code: exp32 for float32, exp64 for float64."""
     return np.exp(x)
-
-
-@overload(fexp, inline="always", jit_options={"fastmath": _FM, "error_model": "numpy"})
-def _fexp_overload(x):
-    if isinstance(x, types.Float):
-        if x.bitwidth == 32:
-            return lambda x: exp32(x)
-        return lambda x: exp64(x)
-    return None
 
 
 def fexp_nonpos(x):  # pragma: no cover - replaced by the overload inside jitted code
@@ -338,13 +333,8 @@ def fexp_nonpos(x):  # pragma: no cover - replaced by the overload inside jitted
     return np.exp(x)
 
 
-@overload(fexp_nonpos, inline="always", jit_options={"fastmath": _FM, "error_model": "numpy"})
-def _fexp_nonpos_overload(x):
-    if isinstance(x, types.Float):
-        if x.bitwidth == 32:
-            return lambda x: exp_nonpos32(x)
-        return lambda x: exp_nonpos64(x)
-    return None
+overload(fexp, **_INLINE)(_by_width(exp32, exp64))
+overload(fexp_nonpos, **_INLINE)(_by_width(exp_nonpos32, exp_nonpos64))
 
 
 # ---------------------------------------------------------------------------
@@ -386,18 +376,12 @@ def log1p_unit64(u):
     return _D(2.0) * (s + s * (s2 * q))
 
 
-def flog1p_unit(u):  # pragma: no cover - replaced by the overload inside jitted code
-    """log(1 + u), u in [0, 1], in jitted code."""
-    return np.log1p(u)
+def flog1p_unit(x):  # pragma: no cover - replaced by the overload inside jitted code
+    """log(1 + x), x in [0, 1], in jitted code."""
+    return np.log1p(x)
 
 
-@overload(flog1p_unit, inline="always", jit_options={"fastmath": _FM, "error_model": "numpy"})
-def _flog1p_unit_overload(u):
-    if isinstance(u, types.Float):
-        if u.bitwidth == 32:
-            return lambda u: log1p_unit32(u)
-        return lambda u: log1p_unit64(u)
-    return None
+overload(flog1p_unit, **_INLINE)(_by_width(log1p_unit32, log1p_unit64))
 
 
 # ---------------------------------------------------------------------------
@@ -440,43 +424,10 @@ def fsoftcap(z, cap):  # pragma: no cover - replaced by the overload inside jitt
     return np.where(np.isneginf(z), z, cap * np.tanh(z / cap))
 
 
-@overload(fsoftcap, inline="always", jit_options={"fastmath": _FM, "error_model": "numpy"})
+@overload(fsoftcap, **_INLINE)
 def _fsoftcap_overload(z, cap):
     if isinstance(z, types.Float):
         if z.bitwidth == 32:
             return lambda z, cap: softcap32(z, cap)
         return lambda z, cap: softcap64(z, cap)
     return None
-
-
-# ---------------------------------------------------------------------------
-# array entry points (tests and benchmarks of the approximations)
-# ---------------------------------------------------------------------------
-
-
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def exp_array(x, out):
-    """out[i] = e**x[i] over 1-D arrays, with the kernels' exp."""
-    for i in range(x.shape[0]):
-        out[i] = fexp(x[i])
-
-
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def exp_nonpos_array(x, out):
-    """out[i] = e**x[i] for x <= 0, with the kernels' exp for non-positive arguments."""
-    for i in range(x.shape[0]):
-        out[i] = fexp_nonpos(x[i])
-
-
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def log1p_unit_array(u, out):
-    """out[i] = log(1 + u[i]) for u in [0, 1], with the kernels' log1p."""
-    for i in range(u.shape[0]):
-        out[i] = flog1p_unit(u[i])
-
-
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def softcap_array(z, cap, out):
-    """out[i] = cap * tanh(z[i] / cap) (-inf kept), with the kernels' softcap."""
-    for i in range(z.shape[0]):
-        out[i] = fsoftcap(z[i], cap)

@@ -12,17 +12,21 @@ on NumPy arrays (``xp`` is the ``numpy`` module itself) and on any Array API arr
 
 Two entry points per loss:
 
-- ``ce_labels``, ``ce_probs``, ``bce_logits``: NumPy arrays, the kernel interface of
-  ``logloss._kernels``. They return per-row (or per-element) values in float64 and, when
-  ``grad_out`` is given, write the gradient with respect to the logits into it.
-  ``grad_out`` may be the logits array itself: everything is read before it is written.
 - ``ce_labels_xp``, ``ce_probs_xp``, ``bce_logits_xp``: any namespace; they take ``xp``
-  and ``need_grad`` and return the gradient as a new array (or None) instead.
+  first, the arrays, and the options by keyword (``need_grad`` among them), and return
+  per-row (or per-element) values and the gradient with respect to the logits as a new
+  array (or None). Their docstrings hold the formulas.
+- ``ce_labels``, ``ce_probs``, ``bce_logits``: NumPy arrays, the portable path of
+  ``logloss._kernels``: the same keywords with ``grad_out`` instead of ``need_grad``;
+  they return the values in float64 and write the gradient into ``grad_out`` when given.
+  ``grad_out`` may be the logits array itself: everything is read before it is written.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
+from typing import Any
 
 import numpy as np
 
@@ -82,13 +86,14 @@ def _row_lse(xp, zc, rows_that_matter, name: str):
     return e, s, lse
 
 
-def _capped_derivative(xp, zc, softcap: float | None):
-    """d z'/d z = 1 - tanh^2(z/s) = 1 - (z'/s)^2 (0 for masked entries)."""
+def _through_softcap(xp, g, zc, softcap: float | None):
+    """The gradient `g` over z' = softcap(z) taken back to z: times d z'/d z."""
     if softcap is None:
-        return None
+        return g
+    # d z'/d z = 1 - tanh^2(z/s) = 1 - (z'/s)^2 (0 for masked entries)
     with np.errstate(invalid="ignore"):
         d = 1.0 - xp.square(zc / softcap)
-    return astype(xp, xp.where(zc == -_INF, 0.0, d), zc.dtype)
+    return g * astype(xp, xp.where(zc == -_INF, 0.0, d), zc.dtype)
 
 
 def _float(xp, mask, dtype):
@@ -101,70 +106,41 @@ def _float(xp, mask, dtype):
 # ---------------------------------------------------------------------------
 
 
-def ce_labels(
-    z: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray | None,
-    ignore_index: int,
-    eps: float,
-    softcap: float | None,
-    z_loss: float,
-    scale_main: float,
-    scale_z: float,
-    grad_out: np.ndarray | None = None,
+def ce_labels_xp(
+    xp: Any,
+    z: Any,
+    y: Any,
+    *,
+    weight: Any | None = None,
+    ignore_index: int = -100,
+    smoothing: float = 0.0,
+    softcap: float | None = None,
+    z_loss: float = 0.0,
+    scale: float = 1.0,
+    scale_z: float = 0.0,
+    need_grad: bool = False,
     name: str = "logits",
-) -> tuple[np.ndarray, np.ndarray]:
+):
     """Softmax cross-entropy with integer labels, per row, and its gradient.
 
     For a counted row i (``y_i != ignore_index``), with z' = softcap(z), lse_i = LSE(z'_i),
-    p = softmax(z'_i), unmasked classes U_i = {c : z_ic > -inf} and W_i = sum_{c in U_i} w_c:
+    p = softmax(z'_i), unmasked classes U_i = {c : z_ic > -inf}, W_i = sum_{c in U_i} w_c,
+    w = `weight` (ones if None) and eps = `smoothing`:
 
         main_i = (1 - eps) w_{y_i} (lse_i - z'_{i y_i})
                  + (eps / C) sum_{c in U_i} w_c (lse_i - z'_ic)
 
-    and ``main_i = lse_i = 0`` for ignored rows. The gradient written to ``grad_out`` is that of
-    ``scale_main * sum_i main_i + scale_z * z_loss * sum_i lse_i**2``:
+    and ``main_i = lse_i = 0`` for ignored rows. The gradient (with `need_grad`) is that of
+    ``scale * sum_i main_i + scale_z * z_loss * sum_i lse_i**2``:
 
-        d/dz'_ic = scale_main [(1 - eps) w_y (p_c - [c = y]) + (eps / C)(W_i p_c - w_c [c in U_i])]
+        d/dz'_ic = scale [(1 - eps) w_y (p_c - [c = y]) + (eps / C)(W_i p_c - w_c [c in U_i])]
                    + scale_z * 2 z_loss lse_i p_c
 
-    times dz'/dz for a softcap; ignored rows get 0. Returns (main, lse) as float64 (N,).
+    times dz'/dz for a softcap; ignored rows get 0. Returns (main, lse, gradient or None),
+    main and lse as float64 (N,) (the float32 accumulation dtype where there is no float64).
     """
-    main, lse, g = ce_labels_xp(
-        np,
-        z,
-        y,
-        w,
-        ignore_index,
-        eps,
-        softcap,
-        z_loss,
-        scale_main,
-        scale_z,
-        need_grad=grad_out is not None,
-        name=name,
-    )
-    if grad_out is not None:
-        np.copyto(grad_out, g, casting="same_kind")
-    return main, lse
-
-
-def ce_labels_xp(
-    xp,
-    z,
-    y,
-    w,
-    ignore_index: int,
-    eps: float,
-    softcap: float | None,
-    z_loss: float,
-    scale_main: float,
-    scale_z: float,
-    need_grad: bool = False,
-    name: str = "logits",
-):
-    """:func:`ce_labels` in namespace `xp`: returns (main, lse, gradient or None)."""
     n, c = z.shape
+    eps = smoothing
     valid = y != ignore_index
     yv = xp.where(valid, y, 0)
     zc = _softcap(xp, z, softcap)
@@ -174,15 +150,14 @@ def ce_labels_xp(
     masked_target = valid & (z_y == -_INF)
     if any_true(xp, masked_target):
         raise_bad_row(name, first_true(xp, masked_target), "-inf at the target class")
-    w_y = ones_like_shape(xp, (n,), zc.dtype, zc) if w is None else xp.take(w, yv)
-    w_y = astype(xp, xp.where(valid, w_y, 0.0), zc.dtype)
+    wc = ones_like_shape(xp, (c,), zc.dtype, zc) if weight is None else weight
+    w_y = astype(xp, xp.where(valid, xp.take(wc, yv), 0.0), zc.dtype)
     fvalid = _float(xp, valid, zc.dtype)
     # -log p_y = lse - z'_y
     main = (1.0 - eps) * w_y * (lse - xp.where(valid, z_y, 0.0))
     masked = None
     if eps > 0.0:
         masked = zc == -_INF
-        wc = ones_like_shape(xp, (c,), zc.dtype, zc) if w is None else w
         # sum_{c unmasked} w_c (lse - z'_c): masked classes take no smoothing mass
         terms = xp.where(masked, 0.0, (lse[:, None] - zc) * wc)
         with np.errstate(over="ignore"):
@@ -198,21 +173,18 @@ def ce_labels_xp(
 
     with np.errstate(invalid="ignore", divide="ignore"):
         p = e / s[:, None]
-    coef = (1.0 - eps) * w_y * scale_main + 2.0 * z_loss * scale_z * xp.where(valid, lse, 0.0)
+    coef = (1.0 - eps) * w_y * scale + 2.0 * z_loss * scale_z * xp.where(valid, lse, 0.0)
     if eps > 0.0:
-        wc = ones_like_shape(xp, (c,), zc.dtype, zc) if w is None else w
         w_unmasked = xp.where(masked, 0.0, wc)
         W = xp.sum(w_unmasked, axis=1)
-        coef = coef + (eps / c) * scale_main * W * fvalid
+        coef = coef + (eps / c) * scale * W * fvalid
     g = p * coef[:, None]
     # minus (1 - eps) w_y at the target class: subtracting 0 elsewhere leaves g exact
     onehot = arange_like(xp, c, zc)[None, :] == yv[:, None]
-    g = g - xp.where(onehot, ((1.0 - eps) * w_y * scale_main)[:, None], 0.0)
+    g = g - xp.where(onehot, ((1.0 - eps) * w_y * scale)[:, None], 0.0)
     if eps > 0.0:
-        g = g - (eps / c) * scale_main * w_unmasked * fvalid[:, None]
-    d = _capped_derivative(xp, zc, softcap)
-    if d is not None:
-        g = g * d
+        g = g - (eps / c) * scale * w_unmasked * fvalid[:, None]
+    g = _through_softcap(xp, g, zc, softcap)
     g = xp.where(valid[:, None], g, 0.0)
     return main, lse_out, g
 
@@ -222,62 +194,34 @@ def ce_labels_xp(
 # ---------------------------------------------------------------------------
 
 
-def ce_probs(
-    z: np.ndarray,
-    t: np.ndarray,
-    w: np.ndarray | None,
-    eps: float,
-    softcap: float | None,
-    z_loss: float,
-    scale_main: float,
-    scale_z: float,
-    grad_out: np.ndarray | None = None,
-    name: str = "logits",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax cross-entropy with probability targets, per row, and its gradient.
-
-    With t' = t (1 - eps) + eps / C and U_i the unmasked classes of row i:
-
-        main_i = sum_{c in U_i} w_c t'_ic (lse_i - z'_ic)
-        d/dz'_ic = scale_main (T_i p_c - w_c t'_ic [c in U_i]) + scale_z * 2 z_loss lse_i p_c,
-        T_i = sum_{c in U_i} w_c t'_ic.
-
-    A target putting mass on a masked class (t_ic > 0 where z_ic = -inf) is an error:
-    its loss is infinite. Returns (main, lse) as float64 (N,).
-    """
-    main, lse, g = ce_probs_xp(
-        np,
-        z,
-        t,
-        w,
-        eps,
-        softcap,
-        z_loss,
-        scale_main,
-        scale_z,
-        need_grad=grad_out is not None,
-        name=name,
-    )
-    if grad_out is not None:
-        np.copyto(grad_out, g, casting="same_kind")
-    return main, lse
-
-
 def ce_probs_xp(
-    xp,
-    z,
-    t,
-    w,
-    eps: float,
-    softcap: float | None,
-    z_loss: float,
-    scale_main: float,
-    scale_z: float,
+    xp: Any,
+    z: Any,
+    t: Any,
+    *,
+    weight: Any | None = None,
+    smoothing: float = 0.0,
+    softcap: float | None = None,
+    z_loss: float = 0.0,
+    scale: float = 1.0,
+    scale_z: float = 0.0,
     need_grad: bool = False,
     name: str = "logits",
 ):
-    """:func:`ce_probs` in namespace `xp`: returns (main, lse, gradient or None)."""
+    """Softmax cross-entropy with probability targets, per row, and its gradient.
+
+    With t' = t (1 - eps) + eps / C (eps = `smoothing`), w = `weight` and U_i the unmasked
+    classes of row i:
+
+        main_i = sum_{c in U_i} w_c t'_ic (lse_i - z'_ic)
+        d/dz'_ic = scale (T_i p_c - w_c t'_ic [c in U_i]) + scale_z * 2 z_loss lse_i p_c,
+        T_i = sum_{c in U_i} w_c t'_ic.
+
+    A target putting mass on a masked class (t_ic > 0 where z_ic = -inf) is an error:
+    its loss is infinite. Returns (main, lse, gradient or None), main and lse as float64 (N,).
+    """
     n, c = z.shape
+    eps = smoothing
     zc = _softcap(xp, z, softcap)
     e, s, lse = _row_lse(xp, zc, None, name)
     masked = zc == -_INF
@@ -286,7 +230,7 @@ def ce_probs_xp(
         if any_true(xp, bad):
             raise_bad_row(name, first_true(xp, bad), "-inf at a class with positive target")
     tt = t * (1.0 - eps) + eps / c if eps > 0.0 else t
-    wt = tt if w is None else tt * w
+    wt = tt if weight is None else tt * weight
     wt = astype(xp, xp.where(masked, 0.0, wt), zc.dtype)
     # -sum_c w_c t'_c log p_c = sum_c w_c t'_c (lse - z'_c)
     diff = xp.where(masked, 0.0, lse[:, None] - zc)
@@ -296,10 +240,8 @@ def ce_probs_xp(
         return main, lse_out, None
     T = xp.sum(wt, axis=1)
     p = e / s[:, None]
-    g = p * (T * scale_main + 2.0 * z_loss * scale_z * lse)[:, None] - scale_main * wt
-    d = _capped_derivative(xp, zc, softcap)
-    if d is not None:
-        g = g * d
+    g = p * (T * scale + 2.0 * z_loss * scale_z * lse)[:, None] - scale * wt
+    g = _through_softcap(xp, g, zc, softcap)
     return main, lse_out, g
 
 
@@ -308,19 +250,22 @@ def ce_probs_xp(
 # ---------------------------------------------------------------------------
 
 
-def bce_logits(
-    x: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray | None,
-    pw: np.ndarray | None,
-    eps: float,
-    scale: float,
-    grad_out: np.ndarray | None = None,
+def bce_logits_xp(
+    xp: Any,
+    x: Any,
+    y: Any,
+    *,
+    weight: Any | None = None,
+    pos_weight: Any | None = None,
+    smoothing: float = 0.0,
+    scale: float = 1.0,
+    need_grad: bool = False,
     name: str = "logits",
-) -> np.ndarray:
-    """Elementwise sigmoid BCE on logits and its gradient; `w`, `pw` broadcast to `x`.
+):
+    """Elementwise sigmoid BCE on logits and its gradient; `weight`, `pos_weight` broadcast to `x`.
 
-    With y' = y (1 - eps) + eps / 2 and -log s(x) = softplus(-x):
+    With y' = y (1 - eps) + eps / 2 (eps = `smoothing`), w = `weight`, pw = `pos_weight`
+    and -log s(x) = softplus(-x):
 
         l = w [pw y' softplus(-x) + (1 - y') softplus(x)]
         dl/dx = w [(1 - y') sigmoid(x) - pw y' sigmoid(-x)]
@@ -328,24 +273,15 @@ def bce_logits(
     Both loss terms are non-negative, so nothing cancels (the equivalent textbook form
     (1 - y) x + softplus(-x) loses all digits at x = -30, y = 0).
 
-    The gradient of ``scale * sum(l)`` is written to ``grad_out``. Returns l (float64, x's shape).
+    The gradient (with `need_grad`) is that of ``scale * sum(l)``. Returns (l, gradient or
+    None), both of x's shape, l in float64.
     """
-    loss, g = bce_logits_xp(np, x, y, w, pw, eps, scale, need_grad=grad_out is not None, name=name)
-    if grad_out is not None:
-        np.copyto(grad_out, g, casting="same_kind")
-    return loss
-
-
-def bce_logits_xp(
-    xp, x, y, w, pw, eps: float, scale: float, need_grad: bool = False, name: str = "logits"
-):
-    """:func:`bce_logits` in namespace `xp`: returns (loss, gradient or None), both x's shape."""
-    yy = y * (1.0 - eps) + 0.5 * eps if eps > 0.0 else y
+    yy = y * (1.0 - smoothing) + 0.5 * smoothing if smoothing > 0.0 else y
     with np.errstate(invalid="ignore", over="ignore"):
-        pos = yy if pw is None else pw * yy
+        pos = yy if pos_weight is None else pos_weight * yy
         loss = pos * softplus(-x, xp) + (1.0 - yy) * softplus(x, xp)
-        if w is not None:
-            loss = loss * w
+        if weight is not None:
+            loss = loss * weight
     bad = ~xp.isfinite(loss)
     if any_true(xp, bad):
         where = first_index(xp, bad)
@@ -355,7 +291,43 @@ def bce_logits_xp(
     if not need_grad:
         return loss, None
     g = (1.0 - yy) * sigmoid(x, xp) - pos * sigmoid(-x, xp)
-    if w is not None:
-        g = g * w
+    if weight is not None:
+        g = g * weight
     g = g * scale
     return loss, xp.broadcast_to(g, x.shape)
+
+
+# ---------------------------------------------------------------------------
+# the NumPy entry points: the same computations, the gradient written in place
+# ---------------------------------------------------------------------------
+
+
+def _numpy_entry(fn_xp: Any, name: str) -> Any:
+    """The NumPy entry point of `fn_xp`: its signature without ``xp``, and with ``grad_out``
+    (an array the gradient is written into, or None) in place of ``need_grad``.
+
+    It returns the values without the gradient. `grad_out` may be the logits themselves:
+    everything is read before it is written.
+    """
+
+    def entry(*arrays: np.ndarray, grad_out: np.ndarray | None = None, **options: Any):
+        *values, g = fn_xp(np, *arrays, need_grad=grad_out is not None, **options)
+        if grad_out is not None:
+            np.copyto(grad_out, g, casting="same_kind")
+        return values[0] if len(values) == 1 else tuple(values)
+
+    params = []
+    for param in inspect.signature(fn_xp).parameters.values():
+        if param.name == "need_grad":
+            param = param.replace(name="grad_out", default=None, annotation="np.ndarray | None")
+        if param.name != "xp":
+            params.append(param)
+    entry.__signature__ = inspect.Signature(params)
+    entry.__name__ = entry.__qualname__ = name
+    entry.__doc__ = f"{name}(...): :func:`{fn_xp.__name__}` on NumPy arrays, with ``grad_out``."
+    return entry
+
+
+ce_labels = _numpy_entry(ce_labels_xp, "ce_labels")
+ce_probs = _numpy_entry(ce_probs_xp, "ce_probs")
+bce_logits = _numpy_entry(bce_logits_xp, "bce_logits")
