@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import import_torch
+from support import import_torch
 
 import logloss as ll
 

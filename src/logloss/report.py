@@ -24,7 +24,6 @@ from . import plot
 from ._version import __version__
 from .metrics.calibration import N_BINS
 from .metrics.evaluation import as_class_probabilities
-from .metrics.evaluation import evaluate as evaluate  # MERGE: temporary re-export
 from .plot._style import style
 
 if TYPE_CHECKING:  # pragma: no cover - typing only

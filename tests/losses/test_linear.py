@@ -13,9 +13,9 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from conftest import eps_of, import_torch
 from hypothesis import given
 from hypothesis import strategies as st
+from support import eps_of, import_torch
 
 import logloss as ll
 from logloss import _kernels

@@ -7,8 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import eps_of
 from reference import ce_rows64, log_softmax64, mp_bce_logits, mp_cross_entropy, numeric_grad
+from support import eps_of
 
 import logloss as ll
 

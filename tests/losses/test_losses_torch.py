@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import eps_of, import_torch
+from support import eps_of, import_torch
 
 import logloss as ll
 

@@ -8,10 +8,10 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import eps_of
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from support import eps_of
 
 from logloss.metrics import entropy, information, kl_divergence, perplexity
 

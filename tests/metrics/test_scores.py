@@ -9,9 +9,9 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import eps_of
 from hypothesis import given
 from hypothesis import strategies as st
+from support import eps_of
 
 import logloss as ll
 from logloss.metrics import brier_score, log_loss

@@ -262,7 +262,7 @@ def describe_model(model: Any) -> str:
 
 
 def scores_table(scores: dict) -> Any:
-    """The rich table of :func:`logloss.report.evaluate` results, one row per split."""
+    """The rich table of :func:`logloss.metrics.evaluation.evaluate` results, one row per split."""
     from rich.table import Table
 
     binary = any(s.get("roc_auc") is not None for s in scores.values())

@@ -2,7 +2,7 @@
 
 :func:`scoring_inputs` finds the true labels and the probability columns of a
 table; :func:`read_scoring_inputs` reads the file first, and :func:`score_file`
-scores them with :func:`logloss.report.evaluate`. The same inputs feed
+scores them with :func:`logloss.metrics.evaluation.evaluate`. The same inputs feed
 ``logloss plot calibration``.
 """
 
@@ -188,11 +188,12 @@ def score_file(
     labels_from_columns: bool = False,
     n_bins: int = 15,
 ) -> tuple[dict[str, Any], ScoringInputs]:
-    """``logloss score``: :func:`logloss.report.evaluate` of the probabilities in `data`.
+    """``logloss score``: the probabilities in `data` scored by
+    :func:`logloss.metrics.evaluation.evaluate`.
 
     Returns the scores and the inputs they were computed from.
     """
-    from ..report import evaluate
+    from ..metrics.evaluation import evaluate
 
     inputs = read_scoring_inputs(data, target, proba, labels_from_columns=labels_from_columns)
     return evaluate(inputs.y, inputs.proba, inputs.classes, n_bins=n_bins), inputs

@@ -245,8 +245,9 @@ def calibrate_prepared(prepared: Prepared, fitted: Any) -> tuple[Any, list[str]]
 
 
 def score_splits(prepared: Prepared, model: Any) -> dict[str, dict[str, Any]]:
-    """:func:`logloss.report.evaluate` on each split, with the training frequencies as baseline."""
-    from ..report import evaluate
+    """:func:`logloss.metrics.evaluation.evaluate` on each split; the training
+    frequencies are the baseline."""
+    from ..metrics.evaluation import evaluate
 
     scores = {}
     for name, X in prepared.X.items():
