@@ -8,6 +8,8 @@ integration, which returns a lazy result computed block by block.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,20 @@ from sklearn.utils.validation import check_is_fitted
 from ..activations import log_sigmoid, log_softmax, sigmoid, softmax
 from ._data import check_same_rows, validate_X
 from ._registry import collection_handler, collection_library
+
+
+def _collections_to_integration(method: Callable) -> Callable:
+    """A prediction method that hands a collection of an optional library (a Dask array)
+    to the integration's method of the same name, which returns a lazy result."""
+
+    @functools.wraps(method)
+    def predict_or_hand_over(self: Any, X: Any) -> Any:
+        handler = collection_handler(X)
+        if handler is not None:
+            return getattr(handler, method.__name__)(self, X)
+        return method(self, X)
+
+    return predict_or_hand_over
 
 
 class LogitClassifierMixin(ClassifierMixin):
@@ -35,12 +51,10 @@ class LogitClassifierMixin(ClassifierMixin):
         X = validate_X(self, X, self._dtype_, reset=False)
         return self._logits(X)
 
+    @_collections_to_integration
     def decision_function(self, X: Any) -> NDArray:
         """Confidence scores: the logit of ``classes_[1]`` (binary, shape (n,)) or the K
         logits (shape (n, K)). For a binary softmax model, the logit difference z_1 - z_0."""
-        handler = collection_handler(X)
-        if handler is not None:  # a lazy collection, computed block by block
-            return handler.decision_function(self, X)
         Z = self._validated_logits(X)
         if Z.shape[1] == 1:
             return Z[:, 0]
@@ -48,33 +62,27 @@ class LogitClassifierMixin(ClassifierMixin):
             return Z[:, 1] - Z[:, 0]
         return Z
 
+    @_collections_to_integration
     def predict_proba(self, X: Any) -> NDArray:
         """Class probabilities, shape (n, K), columns ordered as ``classes_``."""
-        handler = collection_handler(X)
-        if handler is not None:
-            return handler.predict_proba(self, X)
         Z = self._validated_logits(X)
         if Z.shape[1] == 1:
             p = sigmoid(Z[:, 0])
             return np.column_stack([1.0 - p, p])
         return softmax(Z, axis=1)
 
+    @_collections_to_integration
     def predict_log_proba(self, X: Any) -> NDArray:
         """Log-probabilities, computed in log space (no ``log(softmax)``)."""
-        handler = collection_handler(X)
-        if handler is not None:
-            return handler.predict_log_proba(self, X)
         Z = self._validated_logits(X)
         if Z.shape[1] == 1:
             # log(1 - sigmoid(z)) = log_sigmoid(-z)
             return np.column_stack([log_sigmoid(-Z[:, 0]), log_sigmoid(Z[:, 0])])
         return log_softmax(Z, axis=1)
 
+    @_collections_to_integration
     def predict(self, X: Any) -> NDArray:
         """Most probable class label for each row."""
-        handler = collection_handler(X)
-        if handler is not None:
-            return handler.predict(self, X)
         Z = self._validated_logits(X)
         idx = (Z[:, 0] > 0).astype(np.intp) if Z.shape[1] == 1 else np.argmax(Z, axis=1)
         return self.classes_[idx]
