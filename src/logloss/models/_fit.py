@@ -29,7 +29,8 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ..solvers import OptimizeResult, minimize, progress, report
+from ..solvers import OptimizeResult, minimize
+from ..solvers.progress import progress, report
 from ._data import fold_weights, validate_Xy
 from ._params import Params
 from ._registry import collection_handler

@@ -26,7 +26,6 @@ from .first_order import (
     STOCHASTIC_SOLVERS,
     soft_threshold,
 )
-from .progress import progress, report
 from .result import (
     DivergenceError,
     FitInterruptedWarning,
@@ -49,7 +48,5 @@ __all__ = [
     "Objective",
     "OptimizeResult",
     "minimize",
-    "progress",
-    "report",
     "soft_threshold",
 ]
