@@ -584,3 +584,13 @@ def test_collections_are_recognised_without_importing_their_library():
     assert collection_library(np.zeros(3)) is None and collection_handler(np.zeros(3)) is None
     pd = pytest.importorskip("pandas")
     assert collection_library(pd.DataFrame({"a": [1.0]})) is None
+
+
+@pytest.mark.parametrize(
+    "Est", [LogisticRegression, SoftmaxRegression, MLPClassifier, TemperatureScaling]
+)
+def test_every_hyperparameter_is_declared_with_its_check(Est):
+    from dataclasses import fields
+
+    declared = {f.name for f in fields(Est._params_type)}
+    assert declared == set(Est().get_params(deep=False))

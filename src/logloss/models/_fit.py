@@ -4,19 +4,21 @@
 differ (its objective, its starting point, the fitted attributes it stores):
 
 1. a collection of an optional library (a Dask array) goes to its integration
-   (:mod:`._registry`), which runs steps 2 and 4-6 with its own data and objective;
+   (:mod:`._registry`) when the estimator fits such collections; the integration runs
+   steps 2 and 5 with its own data and objective;
 2. ``_check_params()``: the hyperparameters, as the estimator's typed :class:`~._params.Params`;
 3. ``_check_data(X, y, sample_weight, params)``: the data as a :class:`FitData`;
-4. ``_fit_problem(data, params)``: the objective, the starting point (warm start) and the
-   solver's options, as a :class:`FitProblem`;
-5. ``_run_fit(problem, data, params)``: sets ``classes_``, minimises under the thread
-   policy (:mod:`._threads`) with the progress bar, and a Ctrl-C keeps the best
-   parameters so far (the solvers return them);
-6. ``_store_solution(problem, result, params)`` (the estimator's attributes), then the
-   history every estimator keeps, and the warnings of :func:`logloss.solvers.report`.
+4. ``_fit_problem(data, params)``: the objective, the starting point (``_initial_params``,
+   which honours ``warm_start``) and the solver's options, as a :class:`FitProblem`;
+5. ``_run_fit(problem, classes, dtype, params)``: sets ``classes_``, minimises under the
+   thread policy (:mod:`._threads`) with the progress bar (a Ctrl-C keeps the best
+   parameters so far: the solvers return them), stores the estimator's attributes
+   (``_store_solution``) and the history every estimator keeps (``n_iter_``,
+   ``loss_curve_``, ``validation_loss_curve_``, ``interrupted_``), and warns with
+   :func:`logloss.solvers.progress.report`.
 
-Steps 2, 5 and 6 (and ``_initial_params``, ``_link``) are the documented protected
-methods an integration may call.
+``_check_params``, ``_run_fit`` and the linear models' ``_initial_params`` and ``_link``
+are the documented protected methods an integration may call.
 """
 
 from __future__ import annotations
