@@ -57,7 +57,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 import logloss  # noqa: E402
 from logloss.models import LogisticRegression, MLPClassifier  # noqa: E402
-from logloss.objective import LinearObjective  # noqa: E402
+from logloss.objectives import LinearObjective  # noqa: E402
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 

@@ -208,3 +208,23 @@ def test_in_memory_use_never_imports_dask():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_block_function_is_the_in_memory_objective(n_classes):
+    """A block's task sums what LinearObjective averages (no cluster needed)."""
+    from logloss.dask._objective import _block_hessp, _block_loss_grad
+    from logloss.objectives import LinearObjective
+
+    X, y, sw = _problem(n_classes, n=300, seed=7)
+    link = "sigmoid" if n_classes == 2 else "softmax"
+    f = LinearObjective(X, y, n_classes=n_classes, link=link, sample_weight=sw)
+    theta = np.random.default_rng(0).normal(size=f.n_params)
+    spec = (X.shape[1], f.k, link, True)
+    out = _block_loss_grad(X, y, sw, theta, None, spec, True) / sw.sum()
+    loss, grad = f(theta)
+    assert out[0] == pytest.approx(loss, rel=1e-12)
+    np.testing.assert_allclose(out[1:], grad, rtol=1e-10, atol=1e-14)
+    v = np.random.default_rng(1).normal(size=f.n_params)
+    hv = _block_hessp(X, y, sw, theta, v, None, spec) / sw.sum()
+    np.testing.assert_allclose(hv, f.hessp(theta, v), rtol=1e-10, atol=1e-14)

@@ -94,6 +94,31 @@ def check_reduction(reduction: Any) -> str:
     return reduction
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """An argument or hyperparameter of the wrong type.
+
+    A ``TypeError`` (the kind of mistake it is) and a ``ValueError`` (what the estimators
+    have always raised for any bad hyperparameter), as scikit-learn's
+    ``InvalidParameterError`` is. A value of the right type outside its range is a plain
+    ``ValueError``.
+    """
+
+
+def _what(value: Any) -> str:
+    """What arrived, for a hyperparameter's message: ``'big' (str)``."""
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _interval(
+    low: float | None, high: float | None, low_inclusive: bool, high_inclusive: bool
+) -> str:
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    lb = "[" if (low is not None and low_inclusive) else "("
+    hb = "]" if (high is not None and high_inclusive) else ")"
+    return f"{lb}{lo}, {hi}{hb}"
+
+
 def check_scalar(
     value: Any,
     name: str,
@@ -102,26 +127,151 @@ def check_scalar(
     high: float | None = None,
     low_inclusive: bool = True,
     high_inclusive: bool = True,
+    allow_inf: bool = False,
+    hyperparameter: bool = False,
 ) -> float:
-    """A finite real scalar within [low, high] (bounds optional, inclusivity per side)."""
+    """A real scalar within [low, high] (bounds optional, inclusivity per side), as a float.
+
+    NaN is always refused, infinities unless `allow_inf`. A bool, a string or any other
+    non-number is an :class:`InvalidParameterError` (a ``TypeError``); a number outside the
+    interval is a ``ValueError``. `hyperparameter` words the message for an estimator's
+    parameter ("`C` must be a number in (0, inf); got 'big' (str)") rather than for a
+    function's argument ("`gamma` must be a finite number in [0, inf); got -1.0").
+
+    Examples
+    --------
+    >>> check_scalar(0.5, "label_smoothing", low=0.0, high=1.0, high_inclusive=False)
+    0.5
+    >>> check_scalar("big", "C", low=0.0, low_inclusive=False, hyperparameter=True)
+    Traceback (most recent call last):
+    ...
+    logloss._validation.InvalidParameterError: `C` must be a number in (0, inf); got 'big' (str)
+    """
+    original = value
+    interval = _interval(low, high, low_inclusive, high_inclusive)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
             value = value.item()
+        elif hyperparameter:
+            raise InvalidParameterError(
+                f"`{name}` must be a number in {interval}; got {_what(original)}"
+            )
         else:
-            raise TypeError(f"`{name}` must be a real number; got {_describe(value)}")
+            raise InvalidParameterError(f"`{name}` must be a real number; got {_describe(value)}")
     value = float(value)
-    ok = math.isfinite(value)
+    ok = not math.isnan(value) and (allow_inf or math.isfinite(value))
     if ok and low is not None:
         ok = value >= low if low_inclusive else value > low
     if ok and high is not None:
         ok = value <= high if high_inclusive else value < high
     if not ok:
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
-        lb = "[" if (low is not None and low_inclusive) else "("
-        hb = "]" if (high is not None and high_inclusive) else ")"
-        raise ValueError(f"`{name}` must be a finite number in {lb}{lo}, {hi}{hb}; got {value!r}")
+        if hyperparameter:
+            raise ValueError(f"`{name}` must be a number in {interval}; got {_what(original)}")
+        raise ValueError(f"`{name}` must be a finite number in {interval}; got {value!r}")
     return value
+
+
+def check_int(value: Any, name: str, *, low: int = 1, allow_none: bool = False) -> int | None:
+    """An integer >= `low` (or None when allowed); a bool or a float is the wrong type.
+
+    Examples
+    --------
+    >>> check_int(3, "max_iter"), check_int(None, "batch_size", allow_none=True)
+    (3, None)
+    """
+    if value is None and allow_none:
+        return None
+    wrong_type = isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    if wrong_type or value < low:
+        extra = " or None" if allow_none else ""
+        error = InvalidParameterError if wrong_type else ValueError
+        raise error(f"`{name}` must be an integer >= {low}{extra}; got {_what(value)}")
+    return int(value)
+
+
+def check_choice(value: Any, name: str, choices: tuple) -> Any:
+    """One of `choices` (strings, or None): anything else is a ``ValueError``.
+
+    Examples
+    --------
+    >>> check_choice("l2", "penalty", ("l2", "l1", None))
+    'l2'
+    """
+    if not isinstance(value, (str, type(None))) or value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{name}` must be one of {options}; got {_what(value)}")
+    return value
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """True or False (NumPy's bools too); anything else is the wrong type."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"`{name}` must be True or False; got {_what(value)}")
+    return bool(value)
+
+
+def check_callback(value: Any, name: str = "callback") -> Any:
+    """A callable or None."""
+    if value is not None and not callable(value):
+        raise InvalidParameterError(f"`{name}` must be callable or None; got {_what(value)}")
+    return value
+
+
+def check_number_or_auto(value: Any, name: str) -> float | str:
+    """A positive step size, or the string "auto"."""
+    if isinstance(value, str):
+        if value != "auto":
+            raise ValueError(f"`{name}` must be a positive number or 'auto'; got {_what(value)}")
+        return value
+    return check_scalar(value, name, low=0.0, low_inclusive=False, hyperparameter=True)
+
+
+def check_compute_dtype(value: Any, X_dtype: Any = None) -> np.dtype:
+    """The compute dtype: "float32"/"float64" (or the NumPy types); None follows X.
+
+    Examples
+    --------
+    >>> check_compute_dtype(None, np.float32), check_compute_dtype("float64")
+    (dtype('float32'), dtype('float64'))
+    """
+    if value is None:
+        if X_dtype is not None and np.dtype(X_dtype) == np.float32:
+            return np.dtype(np.float32)
+        return np.dtype(np.float64)
+    try:
+        dt = np.dtype(value)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"`dtype` must be 'float32', 'float64' or None; got {_what(value)}")
+    return dt
+
+
+def check_finite_columns(X: np.ndarray, feature_names: Any = None, name: str = "X") -> None:
+    """NaN or inf in the 2-D `X` is a ``ValueError`` naming the first bad column (and its row).
+
+    Examples
+    --------
+    >>> check_finite_columns(np.array([[0.0, np.inf]]), ["a", "b"])
+    Traceback (most recent call last):
+    ...
+    ValueError: Input `X` contains inf in column 1 ('b'), first at row 0; every feature must be finite (impute or drop missing values first)
+    """  # noqa: E501
+    finite = np.isfinite(X)
+    if finite.all():
+        return
+    bad_cols = ~finite.all(axis=0)
+    col = int(np.argmax(bad_cols))
+    row = int(np.argmax(~finite[:, col]))
+    value = X[row, col]
+    kind = "NaN" if np.isnan(value) else "inf"
+    label = f"column {col}"
+    if feature_names is not None:
+        label += f" ({feature_names[col]!r})"
+    raise ValueError(
+        f"Input `{name}` contains {kind} in {label}, first at row {row}; "
+        "every feature must be finite (impute or drop missing values first)"
+    )
 
 
 def check_label_smoothing(value: Any) -> float:

@@ -951,7 +951,7 @@ def test_fused_logistic_equals_the_unfused_passes(dtype):
 
 
 def test_linear_objective_takes_the_fused_pass_for_binary_problems():
-    from logloss.objective import LinearObjective
+    from logloss.objectives import LinearObjective
 
     rng = np.random.default_rng(26)
     X = rng.standard_normal((20_000, 12))

@@ -515,7 +515,7 @@ def test_small_fits_run_kernels_and_blas_on_one_thread():
     import numba
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from logloss.models._base import kernel_threads
+    from logloss.models._threads import kernel_threads
 
     def blas_threads():
         return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
@@ -532,3 +532,65 @@ def test_small_fits_run_kernels_and_blas_on_one_thread():
         with kernel_threads(1 << 20, blas_columns=1000):
             assert blas_threads() == blas_before
         assert numba.get_num_threads() == numba_before and blas_threads() == blas_before
+
+
+# ---------------------------------------------------------------------------
+# hyperparameters: typed, checked values; one exception type per mistake
+# ---------------------------------------------------------------------------
+
+
+def test_checked_hyperparameters_are_typed_values():
+    p = LogisticRegression(C=2.0, penalty="elasticnet", l1_ratio=0.25, solver="gd")._check_params()
+    assert (p.C, p.solver, p.max_iter) == (2.0, "gd", 100)
+    assert p.alpha == pytest.approx(0.75 / 2.0) and p.l1 == pytest.approx(0.25 / 2.0)
+    with pytest.raises(AttributeError):
+        p.C = 3.0  # frozen
+    m = MLPClassifier(hidden_layer_sizes=5, learning_rate="cosine")._check_params()
+    assert m.hidden_layer_sizes == (5,) and m.learning_rate == "cosine"
+
+
+def test_a_wrong_type_is_one_exception_everywhere():
+    """A non-number where a number is expected: InvalidParameterError, both a TypeError and
+    a ValueError, from an estimator and from a loss alike; a bad value is a ValueError."""
+    from logloss._validation import InvalidParameterError
+
+    X, y = _blobs()
+    for call in (
+        lambda: LogisticRegression(C="big").fit(X, y),
+        lambda: MLPClassifier(max_iter=2.5).fit(X, y),
+        lambda: LogisticRegression(fit_intercept="no").fit(X, y),
+        lambda: ll.cross_entropy(np.zeros((2, 3)), np.array([0, 1]), label_smoothing="0.1"),
+    ):
+        with pytest.raises(InvalidParameterError) as info:
+            call()
+        assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)
+    for call in (
+        lambda: LogisticRegression(C=-1.0).fit(X, y),
+        lambda: ll.cross_entropy(np.zeros((2, 3)), np.array([0, 1]), label_smoothing=1.5),
+    ):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert not isinstance(info.value, TypeError)
+
+
+def test_collections_are_recognised_without_importing_their_library():
+    from logloss.models._registry import collection_handler, collection_library
+
+    class FakeDaskArray:
+        pass
+
+    FakeDaskArray.__module__ = "dask.array.core"
+    assert collection_library(FakeDaskArray()) == "dask"
+    assert collection_library(np.zeros(3)) is None and collection_handler(np.zeros(3)) is None
+    pd = pytest.importorskip("pandas")
+    assert collection_library(pd.DataFrame({"a": [1.0]})) is None
+
+
+@pytest.mark.parametrize(
+    "Est", [LogisticRegression, SoftmaxRegression, MLPClassifier, TemperatureScaling]
+)
+def test_every_hyperparameter_is_declared_with_its_check(Est):
+    from dataclasses import fields
+
+    declared = {f.name for f in fields(Est._params_type)}
+    assert declared == set(Est().get_params(deep=False))

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import numeric_grad
 
 import logloss as ll
-from logloss.objective import (
-    LinearObjective,
-    MLPObjective,
-    TemperatureObjective,
-    numerical_gradient,
-)
+from logloss.objectives import LinearObjective, MLPObjective, TemperatureObjective
 
 pytestmark = pytest.mark.xdist_group("models")
 
@@ -51,7 +47,7 @@ def test_linear_gradient_matches_finite_differences(link, k, weighted, fit_inter
     )
     theta = rng.normal(size=f.n_params)
     loss, grad = f(theta)
-    fd = numerical_gradient(lambda t: f(t)[0], theta)
+    fd = numeric_grad(lambda t: f(t)[0], theta)
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
     assert loss == pytest.approx(f.loss(theta), rel=1e-14)
 
@@ -173,7 +169,7 @@ def test_mlp_gradient_matches_finite_differences(activation, link, k):
     )
     theta = f.initial_params(rng) * 2.0
     _, grad = f(theta)
-    fd = numerical_gradient(lambda t: f(t)[0], theta)
+    fd = numeric_grad(lambda t: f(t)[0], theta)
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-7)
 
 
@@ -203,8 +199,43 @@ def test_temperature_objective_gradient_and_value():
     f = TemperatureObjective(Z, y, rng.uniform(0.5, 1.5, 30))
     for tau in (-0.5, 0.0, 0.8):
         theta = np.array([tau])
-        fd = numerical_gradient(lambda t: f(t)[0], theta)
+        fd = numeric_grad(lambda t: f(t)[0], theta)
         np.testing.assert_allclose(f(theta)[1], fd, rtol=1e-6)
     g = TemperatureObjective(Z, y)
     expected = ll.cross_entropy(Z / np.exp(0.3), y)
     assert g(np.array([0.3]))[0] == pytest.approx(float(expected), rel=1e-13)
+
+
+@pytest.mark.parametrize("link,k,weighted,fit_intercept", CASES)
+def test_linear_loss_grad_hessp_returns_the_objective_and_a_hessian_closure(
+    link, k, weighted, fit_intercept
+):
+    X, y, sw, rng = _data(k=k, weighted=weighted, seed=12)
+    f = LinearObjective(
+        X, y, n_classes=k, link=link, sample_weight=sw, fit_intercept=fit_intercept, alpha=0.3
+    )
+    theta, v = rng.normal(size=f.n_params), rng.normal(size=f.n_params)
+    loss, grad, hessp = f.loss_grad_hessp(theta)
+    ref_loss, ref_grad = f(theta)
+    assert loss == pytest.approx(ref_loss, rel=1e-13)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-12, atol=1e-15)
+    # the closure keeps the curvature at theta: later products need no other evaluation
+    np.testing.assert_array_equal(hessp(v), f.hessp(theta, v))
+    h = 1e-6
+    fd = (f(theta + h * v)[1] - f(theta - h * v)[1]) / (2 * h)
+    np.testing.assert_allclose(hessp(v), fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("link,k", [("softmax", 3), ("sigmoid", 2)])
+def test_rows_loss_grad_sums_what_the_objective_averages(link, k):
+    """The block function shared with the Dask path: weights 1 per row give the sum."""
+    from logloss.objectives import rows_loss_grad
+
+    X, y, _, rng = _data(n=57, k=k, seed=13)
+    f = LinearObjective(X, y, n_classes=k, link=link)
+    theta = rng.normal(size=f.n_params)
+    W, b = f.unpack(theta)
+    total, gW, gb = rows_loss_grad(X, f.y, None, W, b, link=link, row_weight=1.0, block=10)
+    loss, grad = f(theta)
+    assert total / len(y) == pytest.approx(loss, rel=1e-12)
+    np.testing.assert_allclose(np.concatenate([gW.ravel(), gb]) / len(y), grad, rtol=1e-11)

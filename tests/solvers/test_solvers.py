@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from logloss.objective import LinearObjective
+from logloss.objectives import LinearObjective
 from logloss.solvers import (
     SOLVERS,
     DivergenceError,
     IterationInfo,
-    _soft_threshold,
     minimize,
+    soft_threshold,
 )
 
 pytestmark = pytest.mark.xdist_group("models")
@@ -130,9 +130,9 @@ def test_l1_is_refused_by_smooth_solvers(solver):
         minimize(f, np.zeros(f.n_params), solver=solver)
 
 
-def test_soft_threshold():
+def testsoft_threshold():
     x = np.array([-3.0, -0.5, 0.0, 0.2, 2.0])
-    _soft_threshold(x, 1.0, np.array([True, True, True, True, False]))
+    soft_threshold(x, 1.0, np.array([True, True, True, True, False]))
     np.testing.assert_array_equal(x, [-2.0, 0.0, 0.0, 0.0, 2.0])
 
 
@@ -232,3 +232,25 @@ def test_bad_solver_arguments():
         minimize(f, np.zeros(f.n_params), solver="sgd", schedule="step")
     with pytest.raises(ValueError, match="`learning_rate` must be a positive number or 'auto'"):
         minimize(f, np.zeros(f.n_params), solver="gd", learning_rate="fast")
+
+
+def test_newton_uses_the_objectives_hessian_closure():
+    """One evaluation per iterate: scipy's Hessian products reuse that point's closure."""
+    f = _problem()
+    calls = {"loss_grad_hessp": 0, "products": 0}
+    inner = f.loss_grad_hessp
+
+    def counted(theta):
+        calls["loss_grad_hessp"] += 1
+        loss, grad, hessp = inner(theta)
+
+        def product(v):
+            calls["products"] += 1
+            return hessp(v)
+
+        return loss, grad, product
+
+    f.loss_grad_hessp = counted
+    res = minimize(f, np.zeros(f.n_params), solver="newton", tol=1e-9, max_iter=100)
+    assert res.converged
+    assert calls["products"] > calls["loss_grad_hessp"] >= res.n_iter

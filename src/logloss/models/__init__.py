@@ -6,15 +6,18 @@
 - :class:`MLPClassifier`: a multi-layer perceptron with a softmax (or sigmoid) output.
 - :class:`TemperatureScaling`: one temperature that calibrates a classifier's logits.
 
-Each is built as objective (:mod:`logloss.objective`) -> solver (:mod:`logloss.solvers`)
--> fitted arrays, and shows a progress bar with ``verbose=1``; Ctrl-C during ``fit``
-keeps the best parameters so far and warns with :class:`FitInterruptedWarning`.
+Each is built as objective (:mod:`logloss.objectives`) -> solver (:mod:`logloss.solvers`)
+-> fitted arrays by one fit skeleton (:mod:`._fit`), with its hyperparameters declared
+with their constraints (:mod:`._params`); it shows a progress bar with ``verbose=1``;
+Ctrl-C during ``fit`` keeps the best parameters so far and warns with
+:class:`FitInterruptedWarning`. The prediction methods are :mod:`._prediction`'s;
+collections of optional libraries (Dask) reach their integration through
+:mod:`._registry`.
 """
 
 from __future__ import annotations
 
-from ..solvers import DivergenceError
-from ._base import FitInterruptedWarning
+from ..solvers import DivergenceError, FitInterruptedWarning
 from .calibration import TemperatureScaling, expected_calibration_error
 from .linear import LogisticRegression, SoftmaxRegression
 from .mlp import MLPClassifier

@@ -7,27 +7,22 @@ held-out data. Predictions (the argmax) are unchanged; confidences are not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ..objective import TemperatureObjective
-from ..solvers import minimize
-from ._base import (
-    LogitClassifierMixin,
-    check_callback,
-    check_int,
-    check_number,
-    encode_labels,
-    fold_weights,
-    kernel_threads,
-    progress,
-    report,
-    validate_X,
-)
+from ..activations import log_softmax, softmax
+from ..objectives import TemperatureObjective
+from ..solvers import OptimizeResult
+from ._data import check_two_classes, encode_labels, fold_weights, validate_X
+from ._fit import FitData, FitProblem, FitSkeleton
+from ._params import IterativeParams, as_given, integer
+from ._prediction import LogitClassifierMixin
 
 
 def expected_calibration_error(
@@ -78,7 +73,39 @@ def expected_calibration_error(
     return float(np.sum(np.abs(acc - cnf)) / total) if total > 0 else 0.0
 
 
-class TemperatureScaling(LogitClassifierMixin, BaseEstimator):
+@dataclass(frozen=True)
+class TemperatureParams(IterativeParams):
+    """The checked hyperparameters of :class:`TemperatureScaling`."""
+
+    n_bins: int = integer()
+    estimator: Any = as_given()
+
+    def __post_init__(self) -> None:
+        est = self.estimator
+        if (
+            est is not None
+            and not hasattr(est, "predict_proba")
+            and not hasattr(est, "decision_function")
+        ):
+            raise ValueError(
+                "`estimator` must be a fitted classifier with decision_function or "
+                f"predict_proba; got {type(est).__name__}"
+            )
+
+    @property
+    def solver(self) -> str:
+        """The temperature is fitted by L-BFGS (its objective is smooth in log T)."""
+        return "lbfgs"
+
+
+@dataclass
+class _TemperatureProblem(FitProblem):
+    """The problem, and the raw sample weights that the calibration errors use."""
+
+    sample_weight: NDArray | None = None
+
+
+class TemperatureScaling(FitSkeleton, LogitClassifierMixin, BaseEstimator):
     """Calibrate logits with one temperature T minimising the cross-entropy on held-out data.
 
     .. math::
@@ -157,8 +184,6 @@ class TemperatureScaling(LogitClassifierMixin, BaseEstimator):
                 # a binary decision function is the logit of classes_[1]: softmax([0, z])
                 Z = np.column_stack([np.zeros_like(Z), Z])
         else:
-            from ..activations import log_softmax
-
             with np.errstate(divide="ignore"):
                 Z = np.log(np.asarray(self.estimator.predict_proba(X), dtype=np.float64))
             Z = np.asarray(log_softmax(np.maximum(Z, -1e300)), dtype=np.float64)
@@ -166,29 +191,13 @@ class TemperatureScaling(LogitClassifierMixin, BaseEstimator):
             self.n_features_in_ = getattr(self.estimator, "n_features_in_", Z.shape[1])
         return np.ascontiguousarray(Z)
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None):
-        """Fit the temperature on held-out `X` (logits or the estimator's input) and `y`.
+    _params_type = TemperatureParams
 
-        Returns
-        -------
-        self
-        """
-        n_bins = check_int(self.n_bins, "n_bins", low=1)
-        max_iter = check_int(self.max_iter, "max_iter")
-        tol = check_number(self.tol, "tol", low=0.0)
-        verbose = check_int(self.verbose, "verbose", low=0)
-        callback = check_callback(self.callback)
-        if (
-            self.estimator is not None
-            and not hasattr(self.estimator, "predict_proba")
-            and not hasattr(self.estimator, "decision_function")
-        ):
-            raise ValueError(
-                "`estimator` must be a fitted classifier with decision_function or "
-                f"predict_proba; got {type(self.estimator).__name__}"
-            )
+    # -- the steps of the fit skeleton ------------------------------------------------
+
+    def _check_data(self, X: Any, y: Any, sample_weight: Any, params: Any) -> FitData:
+        """The uncalibrated logits (float64), the labels encoded in the classes, weights."""
         Z = self._raw_logits(X, reset=True)
-        self._dtype_ = np.dtype(np.float64)
         if y is None:
             raise ValueError("TemperatureScaling requires y to be passed, but the target y is None")
         y_arr = column_or_1d(y, warn=True)
@@ -204,40 +213,39 @@ class TemperatureScaling(LogitClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"the logits have {Z.shape[1]} columns but there are {len(classes)} classes"
             )
-        from sklearn.utils.multiclass import check_classification_targets
-
         check_classification_targets(y_arr)
         y_enc = encode_labels(y_arr, classes)
-        if np.unique(y_enc).size < 2:
-            raise ValueError(
-                "`y` must contain at least 2 classes to fit a temperature; got only one class: "
-                f"{classes[y_enc[0]].tolist()!r}"
-            )
+        check_two_classes(classes[np.unique(y_enc)], "fit a temperature")
         sw = fold_weights(sample_weight, None, Z, y_enc, classes)
-        objective = TemperatureObjective(Z, y_enc, sw)
-        self.classes_ = classes
-        with (
-            kernel_threads(Z.size),
-            progress(verbose, max_iter, "TemperatureScaling", callback) as cb,
-        ):
-            result = minimize(
-                objective, np.zeros(1), solver="lbfgs", max_iter=max_iter, tol=tol, callback=cb
-            )
+        return FitData(Z, y_enc, classes, np.dtype(np.float64), sw)
+
+    def _fit_problem(self, data: FitData, params: TemperatureParams) -> FitProblem:
+        objective = TemperatureObjective(data.X, data.y, data.sample_weight)
+        return _TemperatureProblem(
+            objective,
+            np.zeros(1),
+            dict(solver="lbfgs", tol=params.tol),
+            threads=(data.X.size, None),
+            sample_weight=data.sample_weight,
+        )
+
+    def _store_solution(
+        self, problem: FitProblem, result: OptimizeResult, params: TemperatureParams
+    ) -> None:
+        """``temperature_``, and the loss and calibration error before and after."""
+        objective = problem.objective
+        Z, y_enc, sw = objective.Z, objective.y, problem.sample_weight
         self.temperature_ = float(np.exp(result.x[0]))
-        self.n_iter_ = int(result.n_iter)
-        self.loss_curve_ = list(result.loss_curve)
         self.loss_before_ = float(objective(np.zeros(1))[0])
         self.loss_after_ = float(objective(result.x)[0])
-        from ..activations import softmax
-
         self.ece_before_ = expected_calibration_error(
-            y_enc, softmax(Z, axis=1), n_bins=n_bins, sample_weight=sw
+            y_enc, softmax(Z, axis=1), n_bins=params.n_bins, sample_weight=sw
         )
         self.ece_after_ = expected_calibration_error(
-            y_enc, softmax(Z / self.temperature_, axis=1), n_bins=n_bins, sample_weight=sw
+            y_enc, softmax(Z / self.temperature_, axis=1), n_bins=params.n_bins, sample_weight=sw
         )
-        report(result, "TemperatureScaling", "lbfgs", max_iter)
-        return self
+
+    # -- predict ----------------------------------------------------------------------
 
     def _validated_logits(self, X: Any) -> NDArray:
         check_is_fitted(self, "temperature_")

@@ -1,12 +1,12 @@
 """Linear classifiers trained on cross-entropy: ``LogisticRegression`` and ``SoftmaxRegression``.
 
-Both minimise :class:`logloss.objective.LinearObjective` with one of the solvers of
+Both minimise :class:`logloss.objectives.LinearObjective` with one of the solvers of
 :mod:`logloss.solvers`; the objective (and so the meaning of ``C``) is scikit-learn's.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -14,60 +14,76 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
-from ..objective import LinearObjective
-from ..solvers import SCHEDULES, IterationInfo, minimize
-from ._base import (
-    LogitClassifierMixin,
-    check_bool,
-    check_callback,
-    check_choice,
-    check_dtype,
-    check_int,
-    check_learning_rate,
-    check_number,
-    fold_weights,
-    is_dask_collection,
-    kernel_threads,
-    progress,
-    report,
-    validate_Xy,
+from .._validation import check_number_or_auto
+from ..objectives import LinearObjective
+from ..solvers import (
+    PROXIMAL_SOLVERS,
+    SCHEDULES,
+    SOLVERS,
+    STOCHASTIC_SOLVERS,
+    IterationInfo,
+    OptimizeResult,
+    minimize,
 )
+from ._data import split_validation
+from ._fit import FitData, FitProblem, FitSkeleton
+from ._params import TrainingParams, boolean, checked, choice, number
+from ._prediction import LogitClassifierMixin
 
 PENALTIES = ("l2", "l1", "elasticnet", None)
-LINEAR_SOLVERS = ("lbfgs", "newton", "gd", "sgd", "adam")
+LINEAR_SOLVERS = SOLVERS
 
 
-def split_validation(
-    X: NDArray,
-    y: NDArray,
-    sw: NDArray | None,
-    fraction: float,
-    random_state: Any,
-) -> tuple[NDArray, NDArray, NDArray | None, NDArray, NDArray, NDArray | None]:
-    """A stratified (when possible) train / validation split for early stopping."""
-    from sklearn.model_selection import train_test_split
+@dataclass(frozen=True)
+class LinearParams(TrainingParams):
+    """The checked hyperparameters of :class:`LogisticRegression`."""
 
-    idx = np.arange(X.shape[0])
-    try:
-        tr, va = train_test_split(idx, test_size=fraction, random_state=random_state, stratify=y)
-    except ValueError:
-        tr, va = train_test_split(idx, test_size=fraction, random_state=random_state)
-    if tr.size == 0 or va.size == 0:
-        raise ValueError(
-            f"`validation_fraction`={fraction} leaves an empty training or validation set "
-            f"for {X.shape[0]} samples"
-        )
-    tr, va = np.sort(tr), np.sort(va)
-    sw_tr = None if sw is None else sw[tr]
-    sw_va = None if sw is None else sw[va]
-    return X[tr], y[tr], sw_tr, X[va], y[va], sw_va
+    penalty: str | None = choice(PENALTIES)
+    C: float = number(low=0.0, low_inclusive=False, allow_inf=True)
+    l1_ratio: float = number(low=0.0, high=1.0)
+    solver: str = choice(LINEAR_SOLVERS)
+    fit_intercept: bool = boolean()
+    learning_rate: float | str = checked(check_number_or_auto)
+    lr_schedule: str = choice(SCHEDULES)
+
+    def __post_init__(self) -> None:
+        if self.l1 > 0.0 and self.solver not in PROXIMAL_SOLVERS:
+            raise ValueError(
+                f"`penalty`={self.penalty!r} needs solver 'gd' or 'sgd' (proximal steps); "
+                f"got solver={self.solver!r}, which supports only 'l2' or None"
+            )
+        if self.early_stopping and self.solver not in STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"`early_stopping`=True needs solver 'sgd' or 'adam'; got solver={self.solver!r}"
+            )
+
+    @property
+    def _rho(self) -> float:
+        """The L1 share of the penalty."""
+        return {"l2": 0.0, "l1": 1.0, "elasticnet": self.l1_ratio, None: 0.0}[self.penalty]
+
+    @property
+    def _strength(self) -> float:
+        return 0.0 if self.penalty is None or np.isinf(self.C) else 1.0 / self.C
+
+    @property
+    def alpha(self) -> float:
+        """L2 strength of the objective: (1 - rho) / C."""
+        return self._strength * (1.0 - self._rho)
+
+    @property
+    def l1(self) -> float:
+        """L1 strength of the objective: rho / C."""
+        return self._strength * self._rho
 
 
 # Problems with at least this many entries in X are solved in mixed precision by default.
 _MIXED_MIN_ELEMENTS = 1 << 20
 
 
-def _mixed_precision(objective: LinearObjective, x0: NDArray, max_iter: int, callback, options):
+def _mixed_precision(
+    objective: LinearObjective, x0: NDArray, *, max_iter: int, callback, **options
+):
     """Minimise on a float32 copy of X, then refine in float64 from that point.
 
     The float32 passes read half the memory; the float64 refinement starts next to the
@@ -99,7 +115,7 @@ def _mixed_precision(objective: LinearObjective, x0: NDArray, max_iter: int, cal
     return second
 
 
-class LogisticRegression(LogitClassifierMixin, BaseEstimator):
+class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
     """Logistic regression trained on the penalised mean cross-entropy.
 
     Binary problems use a sigmoid and one row of coefficients, three or more classes a
@@ -205,7 +221,10 @@ class LogisticRegression(LogitClassifierMixin, BaseEstimator):
     ((3, 4), 0.973)
     """
 
-    _always_softmax = False
+    _params_type = LinearParams
+    _fits_collections = True
+    # SoftmaxRegression: a softmax over two rows of coefficients for two classes too
+    _softmax_for_two_classes = False
 
     def __init__(
         self,
@@ -252,162 +271,61 @@ class LogisticRegression(LogitClassifierMixin, BaseEstimator):
         self.dtype = dtype
         self.callback = callback
 
-    # -- checks -----------------------------------------------------------------------
+    # -- the steps of the fit skeleton ------------------------------------------------
 
-    def _check_params(self) -> dict:
-        penalty = check_choice(self.penalty, "penalty", PENALTIES)
-        C = check_number(self.C, "C", low=0.0, low_open=True, allow_inf=True)
-        l1_ratio = check_number(self.l1_ratio, "l1_ratio", low=0.0, high=1.0)
-        solver = check_choice(self.solver, "solver", LINEAR_SOLVERS)
-        rho = {"l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio, None: 0.0}[penalty]
-        strength = 0.0 if penalty is None or np.isinf(C) else 1.0 / C
-        if rho > 0.0 and strength > 0.0 and solver not in ("gd", "sgd"):
-            raise ValueError(
-                f"`penalty`={penalty!r} needs solver 'gd' or 'sgd' (proximal steps); "
-                f"got solver={solver!r}, which supports only 'l2' or None"
-            )
-        early = check_bool(self.early_stopping, "early_stopping")
-        if early and solver not in ("sgd", "adam"):
-            raise ValueError(
-                f"`early_stopping`=True needs solver 'sgd' or 'adam'; got solver={solver!r}"
-            )
-        schedule = check_choice(self.lr_schedule, "lr_schedule", SCHEDULES)
-        return dict(
-            penalty=penalty,
-            alpha=strength * (1.0 - rho),
-            l1=strength * rho,
-            solver=solver,
-            fit_intercept=check_bool(self.fit_intercept, "fit_intercept"),
-            max_iter=check_int(self.max_iter, "max_iter"),
-            tol=check_number(self.tol, "tol", low=0.0),
-            learning_rate=check_learning_rate(self.learning_rate),
-            batch_size=check_int(self.batch_size, "batch_size", allow_none=True),
-            momentum=check_number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True),
-            schedule=schedule,
-            early_stopping=early,
-            validation_fraction=check_number(
-                self.validation_fraction,
-                "validation_fraction",
-                low=0.0,
-                high=1.0,
-                low_open=True,
-                high_open=True,
-            ),
-            n_iter_no_change=check_int(self.n_iter_no_change, "n_iter_no_change"),
-            warm_start=check_bool(self.warm_start, "warm_start"),
-            verbose=check_int(self.verbose, "verbose", low=0),
-            callback=check_callback(self.callback),
-        )
+    def _link(self, n_classes: int) -> str:
+        """The output link for `n_classes`: one sigmoid logit for two classes, else a softmax."""
+        return "sigmoid" if (n_classes == 2 and not self._softmax_for_two_classes) else "softmax"
 
-    # -- fit --------------------------------------------------------------------------
-
-    def fit(self, X: Any, y: Any, sample_weight: Any = None):
-        """Fit the model to `X` (n_samples, n_features) and labels `y`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; NaN or inf is a ``ValueError`` naming the column. A Dask array
-            or DataFrame is fitted blockwise on its cluster (:func:`logloss.dask.fit`:
-            solvers "lbfgs" and "newton"); PyTorch CPU tensors are converted to NumPy.
-        y : array-like of shape (n_samples,)
-            Class labels (at least two classes).
-        sample_weight : array-like of shape (n_samples,) or None
-            Non-negative weights.
-
-        Returns
-        -------
-        self
-        """
-        if is_dask_collection(X):  # blockwise on the cluster; see logloss.dask
-            from ..dask import fit as dask_fit
-
-            return dask_fit(self, X, y, sample_weight)
-        p = self._check_params()
-        check_dtype(self.dtype)
-        X, y_enc, classes, dtype = validate_Xy(self, X, y, self.dtype)
-        sw = fold_weights(sample_weight, self.class_weight, X, y_enc, classes)
-        k = len(classes)
-        link = "sigmoid" if (k == 2 and not self._always_softmax) else "softmax"
-        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
-
+    def _fit_problem(self, data: FitData, params: LinearParams) -> FitProblem:
+        k = len(data.classes)
+        link = self._link(k)
+        rng = np.random.default_rng(check_random_state(params.random_state).randint(2**31))
         validation = None
-        X_tr, y_tr, sw_tr = X, y_enc, sw
-        if p["early_stopping"]:
+        X_tr, y_tr, sw_tr = data.X, data.y, data.sample_weight
+        if params.early_stopping:
             X_tr, y_tr, sw_tr, X_va, y_va, sw_va = split_validation(
-                X, y_enc, sw, p["validation_fraction"], self.random_state
-            )
-            val_obj = LinearObjective(
-                X_va,
-                y_va,
-                n_classes=k,
-                link=link,
-                sample_weight=sw_va,
-                fit_intercept=p["fit_intercept"],
-            )
-            validation = val_obj.loss
+                data.X, data.y, data.sample_weight, params.validation_fraction,
+                params.random_state,
+            )  # fmt: skip
+            validation = LinearObjective(
+                X_va, y_va, n_classes=k, link=link, sample_weight=sw_va,
+                fit_intercept=params.fit_intercept,
+            ).loss  # fmt: skip
         objective = LinearObjective(
-            X_tr,
-            y_tr,
-            n_classes=k,
-            link=link,
-            sample_weight=sw_tr,
-            fit_intercept=p["fit_intercept"],
-            alpha=p["alpha"],
-            l1=p["l1"],
-        )
-        x0 = self._initial_params(objective, classes, p["warm_start"])
-
-        self.classes_ = classes
-        self._dtype_ = dtype
-        per_call = objective.k * (
-            min(p["batch_size"] or 200, objective.n_samples)
-            if p["solver"] in ("sgd", "adam")
-            else min(objective.block, objective.n_samples)
+            X_tr, y_tr, n_classes=k, link=link, sample_weight=sw_tr,
+            fit_intercept=params.fit_intercept, alpha=params.alpha, l1=params.l1,
+        )  # fmt: skip
+        stochastic = params.solver in STOCHASTIC_SOLVERS
+        rows = min(params.batch_size or 200, objective.n_samples) if stochastic else None
+        per_call = objective.k * (rows or min(objective.block, objective.n_samples))
+        mixed = (
+            params.dtype is None
+            and data.dtype == np.float64
+            and params.solver in ("lbfgs", "newton")
+            and X_tr.size >= _MIXED_MIN_ELEMENTS
         )
         options = dict(
-            solver=p["solver"],
-            tol=p["tol"],
-            learning_rate=p["learning_rate"],
-            batch_size=p["batch_size"],
-            momentum=p["momentum"],
-            schedule=p["schedule"],
-            n_iter_no_change=p["n_iter_no_change"],
+            solver=params.solver,
+            tol=params.tol,
+            learning_rate=params.learning_rate,
+            batch_size=params.batch_size,
+            momentum=params.momentum,
+            schedule=params.lr_schedule,
+            n_iter_no_change=params.n_iter_no_change,
             validation=validation,
             random_state=rng,
         )
-        mixed = (
-            self.dtype is None
-            and dtype == np.float64
-            and p["solver"] in ("lbfgs", "newton")
-            and X_tr.size >= _MIXED_MIN_ELEMENTS
+        return FitProblem(
+            objective,
+            self._initial_params(objective, data.classes, params.warm_start),
+            options,
+            threads=(per_call, objective.k),
+            minimize=_mixed_precision if mixed else minimize,
         )
-        with (
-            kernel_threads(per_call, blas_columns=objective.k),
-            progress(p["verbose"], p["max_iter"], type(self).__name__, p["callback"]) as cb,
-        ):
-            if mixed:
-                result = _mixed_precision(objective, x0, p["max_iter"], cb, options)
-            else:
-                result = minimize(objective, x0, max_iter=p["max_iter"], callback=cb, **options)
-        W, b = objective.unpack(result.x)
-        if link == "softmax":
-            # probabilities are unchanged by a shift common to all classes; centre it away
-            b = b - b.mean()
-            if p["l1"] == 0.0:
-                W = W - W.mean(axis=1, keepdims=True)
-        self.coef_ = np.ascontiguousarray(W.T, dtype=dtype)
-        self.intercept_ = np.asarray(b, dtype=dtype)
-        if not p["fit_intercept"]:
-            self.intercept_ = np.zeros_like(self.intercept_)
-        self.n_iter_ = int(result.n_iter)
-        self.loss_curve_ = list(result.loss_curve)
-        self.validation_loss_curve_ = list(result.validation_curve)
-        self.interrupted_ = bool(result.interrupted)
-        report(result, type(self).__name__, p["solver"], p["max_iter"])
-        return self
 
-    def _initial_params(self, objective: LinearObjective, classes: NDArray, warm: bool) -> NDArray:
+    def _initial_params(self, objective: Any, classes: NDArray, warm: bool) -> NDArray:
+        """The previous fit's coefficients with `warm` when they fit `objective`, else zeros."""
         if (
             warm
             and hasattr(self, "coef_")
@@ -417,6 +335,22 @@ class LogisticRegression(LogitClassifierMixin, BaseEstimator):
             if W.shape == (objective.n_features, objective.k):
                 return objective.pack(W, self.intercept_)
         return np.zeros(objective.n_params)
+
+    def _store_solution(
+        self, problem: FitProblem, result: OptimizeResult, params: LinearParams
+    ) -> None:
+        """``coef_`` and ``intercept_`` in the compute dtype, a softmax's centred."""
+        objective = problem.objective
+        W, b = objective.unpack(result.x)
+        if objective.link == "softmax":
+            # probabilities are unchanged by a shift common to all classes; centre it away
+            b = b - b.mean()
+            if params.l1 == 0.0:
+                W = W - W.mean(axis=1, keepdims=True)
+        self.coef_ = np.ascontiguousarray(W.T, dtype=self._dtype_)
+        self.intercept_ = np.asarray(b, dtype=self._dtype_)
+        if not params.fit_intercept:
+            self.intercept_ = np.zeros_like(self.intercept_)
 
     # -- predict ----------------------------------------------------------------------
 
@@ -448,4 +382,4 @@ class SoftmaxRegression(LogisticRegression):
     ((2, 1), array([0, 1]))
     """
 
-    _always_softmax = True
+    _softmax_for_two_classes = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -9,29 +10,26 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
-from ..objective import ACTIVATIONS, MLPObjective
-from ..solvers import SCHEDULES, minimize
-from ._base import (
-    LogitClassifierMixin,
-    check_bool,
-    check_callback,
-    check_choice,
-    check_dtype,
-    check_int,
-    check_number,
-    fold_weights,
-    kernel_threads,
-    progress,
-    report,
-    validate_Xy,
-)
-from .linear import split_validation
+from .._validation import InvalidParameterError
+from ..objectives import ACTIVATIONS, MLPObjective, mlp_logits
+from ..solvers import SCHEDULES, OptimizeResult
+from ._data import split_validation
+from ._fit import FitData, FitProblem, FitSkeleton
+from ._params import NON_NEGATIVE, POSITIVE, UNIT, TrainingParams, checked, choice, number
+from ._prediction import LogitClassifierMixin
 
+# scikit-learn's MLPClassifier solvers, in its order
 MLP_SOLVERS = ("adam", "sgd", "lbfgs")
 
 
-def check_hidden_layer_sizes(value: Any) -> tuple[int, ...]:
-    """A tuple of positive layer widths (an int is one layer)."""
+def check_hidden_layer_sizes(value: Any, name: str = "hidden_layer_sizes") -> tuple[int, ...]:
+    """A tuple of positive layer widths (an int is one layer).
+
+    Examples
+    --------
+    >>> check_hidden_layer_sizes(5), check_hidden_layer_sizes([4, 3])
+    ((5,), (4, 3))
+    """
     sizes = (
         (value,) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
     )
@@ -42,14 +40,35 @@ def check_hidden_layer_sizes(value: Any) -> tuple[int, ...]:
     if sizes is None or any(
         isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes
     ):
-        raise ValueError(
-            "`hidden_layer_sizes` must be a positive int or a sequence of positive ints "
+        error = ValueError if sizes is not None else InvalidParameterError
+        raise error(
+            f"`{name}` must be a positive int or a sequence of positive ints "
             f"(every layer needs at least one unit); got {value!r}"
         )
     return tuple(int(s) for s in sizes)
 
 
-class MLPClassifier(LogitClassifierMixin, BaseEstimator):
+@dataclass(frozen=True)
+class MLPParams(TrainingParams):
+    """The checked hyperparameters of :class:`MLPClassifier`."""
+
+    hidden_layer_sizes: tuple[int, ...] = checked(check_hidden_layer_sizes)
+    activation: str = choice(tuple(ACTIVATIONS))
+    solver: str = choice(MLP_SOLVERS)
+    alpha: float = number(**NON_NEGATIVE)
+    learning_rate: str = choice(SCHEDULES)
+    learning_rate_init: float = number(**POSITIVE)
+    beta_1: float = number(**UNIT)
+    beta_2: float = number(**UNIT)
+    epsilon: float = number(**POSITIVE)
+    label_smoothing: float = number(**UNIT)
+
+    def __post_init__(self) -> None:
+        if self.early_stopping and self.solver == "lbfgs":
+            raise ValueError("`early_stopping`=True needs solver 'adam' or 'sgd'; got 'lbfgs'")
+
+
+class MLPClassifier(FitSkeleton, LogitClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier minimising the penalised mean cross-entropy.
 
     .. math::
@@ -183,137 +202,78 @@ class MLPClassifier(LogitClassifierMixin, BaseEstimator):
         self.dtype = dtype
         self.callback = callback
 
-    def _check_params(self) -> dict:
-        solver = check_choice(self.solver, "solver", MLP_SOLVERS)
-        early = check_bool(self.early_stopping, "early_stopping")
-        if early and solver == "lbfgs":
-            raise ValueError("`early_stopping`=True needs solver 'adam' or 'sgd'; got 'lbfgs'")
-        unit = dict(low=0.0, high=1.0, high_open=True)
-        return dict(
-            hidden=check_hidden_layer_sizes(self.hidden_layer_sizes),
-            activation=check_choice(self.activation, "activation", tuple(ACTIVATIONS)),
-            solver=solver,
-            alpha=check_number(self.alpha, "alpha", low=0.0),
-            batch_size=check_int(self.batch_size, "batch_size", allow_none=True),
-            schedule=check_choice(self.learning_rate, "learning_rate", SCHEDULES),
-            lr=check_number(self.learning_rate_init, "learning_rate_init", low=0.0, low_open=True),
-            momentum=check_number(self.momentum, "momentum", **unit),
-            beta_1=check_number(self.beta_1, "beta_1", **unit),
-            beta_2=check_number(self.beta_2, "beta_2", **unit),
-            epsilon=check_number(self.epsilon, "epsilon", low=0.0, low_open=True),
-            max_iter=check_int(self.max_iter, "max_iter"),
-            tol=check_number(self.tol, "tol", low=0.0),
-            n_iter_no_change=check_int(self.n_iter_no_change, "n_iter_no_change"),
-            early_stopping=early,
-            validation_fraction=check_number(
-                self.validation_fraction,
-                "validation_fraction",
-                low=0.0,
-                high=1.0,
-                low_open=True,
-                high_open=True,
-            ),
-            label_smoothing=check_number(self.label_smoothing, "label_smoothing", **unit),
-            warm_start=check_bool(self.warm_start, "warm_start"),
-            verbose=check_int(self.verbose, "verbose", low=0),
-            callback=check_callback(self.callback),
-        )
+    _params_type = MLPParams
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None):
-        """Fit the network to `X` (n_samples, n_features) and labels `y`.
+    # -- the steps of the fit skeleton ------------------------------------------------
 
-        Returns
-        -------
-        self
-        """
-        p = self._check_params()
-        check_dtype(self.dtype)
-        X, y_enc, classes, dtype = validate_Xy(self, X, y, self.dtype)
-        sw = fold_weights(sample_weight, self.class_weight, X, y_enc, classes)
-        k = len(classes)
+    def _fit_problem(self, data: FitData, params: MLPParams) -> FitProblem:
+        k = len(data.classes)
         link = "sigmoid" if k == 2 else "softmax"
-        rs = check_random_state(self.random_state)
+        rs = check_random_state(params.random_state)
         rng = np.random.default_rng(rs.randint(2**31))
-
         validation = None
-        X_tr, y_tr, sw_tr = X, y_enc, sw
+        X_tr, y_tr, sw_tr = data.X, data.y, data.sample_weight
         common = dict(
-            n_classes=k, hidden_layer_sizes=p["hidden"], activation=p["activation"], link=link
+            n_classes=k,
+            hidden_layer_sizes=params.hidden_layer_sizes,
+            activation=params.activation,
+            link=link,
         )
-        if p["early_stopping"]:
+        if params.early_stopping:
             X_tr, y_tr, sw_tr, X_va, y_va, sw_va = split_validation(
-                X, y_enc, sw, p["validation_fraction"], rs
+                data.X, data.y, data.sample_weight, params.validation_fraction, rs
             )
             validation = MLPObjective(X_va, y_va, sample_weight=sw_va, **common).loss
         objective = MLPObjective(
             X_tr,
             y_tr,
             sample_weight=sw_tr,
-            alpha=p["alpha"],
-            label_smoothing=p["label_smoothing"],
+            alpha=params.alpha,
+            label_smoothing=params.label_smoothing,
             **common,
         )
-        x0 = None
-        if p["warm_start"] and hasattr(self, "coefs_") and np.array_equal(self.classes_, classes):
-            shapes = [w.shape for w in self.coefs_]
-            if shapes == list(zip(objective.sizes[:-1], objective.sizes[1:], strict=True)):
-                x0 = np.concatenate(
-                    [
-                        np.concatenate([w.ravel(), b])
-                        for w, b in zip(self.coefs_, self.intercepts_, strict=True)
-                    ]
-                ).astype(np.float64)
+        x0 = self._initial_params(objective, data.classes, params.warm_start)
         if x0 is None:
             x0 = objective.initial_params(rng)
-
-        self.classes_ = classes
-        self._dtype_ = dtype
         rows = objective.n_samples
-        if p["solver"] != "lbfgs":
-            rows = min(p["batch_size"] or 200, rows)
-        with (
-            kernel_threads(rows * objective.k),
-            progress(p["verbose"], p["max_iter"], "MLPClassifier", p["callback"]) as cb,
-        ):
-            result = minimize(
-                objective,
-                x0,
-                solver=p["solver"],
-                max_iter=p["max_iter"],
-                tol=p["tol"],
-                learning_rate=p["lr"],
-                batch_size=p["batch_size"],
-                momentum=p["momentum"],
-                schedule=p["schedule"],
-                beta1=p["beta_1"],
-                beta2=p["beta_2"],
-                epsilon=p["epsilon"],
-                n_iter_no_change=p["n_iter_no_change"],
-                validation=validation,
-                random_state=rng,
-                callback=cb,
-                learning_rate_name="learning_rate_init",
-            )
+        if params.solver != "lbfgs":
+            rows = min(params.batch_size or 200, rows)
+        options = dict(
+            solver=params.solver,
+            tol=params.tol,
+            learning_rate=params.learning_rate_init,
+            batch_size=params.batch_size,
+            momentum=params.momentum,
+            schedule=params.learning_rate,
+            beta1=params.beta_1,
+            beta2=params.beta_2,
+            epsilon=params.epsilon,
+            n_iter_no_change=params.n_iter_no_change,
+            validation=validation,
+            random_state=rng,
+            learning_rate_name="learning_rate_init",
+        )
+        return FitProblem(objective, x0, options, threads=(rows * objective.k, None))
+
+    def _initial_params(self, objective: MLPObjective, classes: NDArray, warm: bool):
+        """The previous fit's weights with `warm` when their shapes fit, else None."""
+        if warm and hasattr(self, "coefs_") and np.array_equal(self.classes_, classes):
+            if [w.shape for w in self.coefs_] == objective.layer_shapes:
+                return objective.pack(list(zip(self.coefs_, self.intercepts_, strict=True)))
+        return None
+
+    def _store_solution(
+        self, problem: FitProblem, result: OptimizeResult, params: MLPParams
+    ) -> None:
+        """scikit-learn's attributes: ``coefs_``, ``intercepts_``, ``out_activation_``..."""
+        objective = problem.objective
         layers = objective.unpack(result.x)
-        self.coefs_ = [np.array(W, dtype=dtype) for W, _ in layers]
-        self.intercepts_ = [np.array(b, dtype=dtype) for _, b in layers]
+        self.coefs_ = [np.array(W, dtype=self._dtype_) for W, _ in layers]
+        self.intercepts_ = [np.array(b, dtype=self._dtype_) for _, b in layers]
         self.n_layers_ = len(layers) + 1
         self.n_outputs_ = objective.k
-        self.out_activation_ = "softmax" if link == "softmax" else "logistic"
-        self.n_iter_ = int(result.n_iter)
-        self.loss_curve_ = list(result.loss_curve)
-        self.validation_loss_curve_ = list(result.validation_curve)
+        self.out_activation_ = "softmax" if objective.link == "softmax" else "logistic"
         self.loss_ = float(result.fun)
-        self.interrupted_ = bool(result.interrupted)
-        report(result, "MLPClassifier", p["solver"], p["max_iter"])
-        return self
 
     def _logits(self, X: NDArray) -> NDArray:
-        act = ACTIVATIONS[self.activation]
-        h = X
-        last = len(self.coefs_) - 1
-        for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
-            z = h @ W.astype(X.dtype, copy=False)
-            z += b
-            h = z if i == last else act.forward(z)
-        return h
+        return mlp_logits(list(zip(self.coefs_, self.intercepts_, strict=True)), X, self.activation)

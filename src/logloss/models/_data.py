@@ -1,0 +1,157 @@
+"""The estimators' data checks: X, y and weights as the objectives need them.
+
+Each check is scikit-learn's where one exists (``validate_data`` records
+``n_features_in_`` and ``feature_names_in_``), with the messages of
+:mod:`logloss._validation` where logloss says more (the first non-finite column).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, _num_samples, validate_data
+
+from .._validation import check_compute_dtype, check_finite_columns
+
+
+def validate_X(est: BaseEstimator, X: Any, dtype: np.dtype | None, reset: bool) -> NDArray:
+    """X as a C-contiguous 2-D float array checked against the fitted number of features."""
+    X = validate_data(
+        est,
+        X,
+        reset=reset,
+        dtype=[np.float64, np.float32] if dtype is None else dtype,
+        order="C",
+        ensure_all_finite=False,
+    )
+    check_finite_columns(X, getattr(est, "feature_names_in_", None))
+    return X
+
+
+def validate_Xy(
+    est: BaseEstimator, X: Any, y: Any, dtype_param: Any
+) -> tuple[NDArray, NDArray, NDArray, np.dtype]:
+    """(X, encoded y, classes, compute dtype) for fitting; one class is an error."""
+    check_same_rows(X, y)
+    X, y = validate_data(
+        est, X, y, dtype=[np.float64, np.float32], order="C", ensure_all_finite=False
+    )
+    dtype = check_compute_dtype(dtype_param, X.dtype)
+    X = np.ascontiguousarray(X, dtype=dtype)
+    check_finite_columns(X, getattr(est, "feature_names_in_", None))
+    check_classification_targets(y)
+    classes, y_enc = np.unique(y, return_inverse=True)
+    check_two_classes(classes, "train a classifier")
+    return X, y_enc.reshape(-1), classes, dtype
+
+
+def check_two_classes(classes: NDArray, purpose: str) -> None:
+    """At least two classes are needed (to `purpose`); the message names the one found."""
+    if classes.size < 2:
+        raise ValueError(
+            f"`y` must contain at least 2 classes to {purpose}; got only one class: "
+            f"{classes[0].tolist()!r}"
+        )
+
+
+def check_same_rows(X: Any, y: Any) -> None:
+    """`X` and `y` have the same number of rows (a message naming both and their sizes)."""
+    try:
+        n_X, n_y = _num_samples(X), _num_samples(y)
+    except TypeError:  # y None, a scalar, ...: validate_data reports it
+        return
+    if n_X != n_y:
+        raise ValueError(
+            f"`X` and `y` must have the same number of rows; got {n_X} rows in `X` "
+            f"and {n_y} labels in `y`"
+        )
+
+
+def check_class_weight_param(value: Any, name: str = "class_weight") -> Any:
+    """None, "balanced" or a dict {label: weight}."""
+    if not (
+        value is None or isinstance(value, dict) or (isinstance(value, str) and value == "balanced")
+    ):
+        raise ValueError(
+            f"`{name}` must be None, 'balanced' or a dict {{label: weight}}; "
+            f"got {value!r} ({type(value).__name__})"
+        )
+    return value
+
+
+def fold_weights(
+    sample_weight: Any, class_weight: Any, X: NDArray, y_enc: NDArray, classes: NDArray
+) -> NDArray | None:
+    """Sample weights times class weights (None when both are absent); checks them."""
+    if sample_weight is None and class_weight is None:
+        return None
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    sw = np.array(sw, dtype=np.float64, copy=True)
+    negative = np.flatnonzero(sw < 0)
+    if negative.size:
+        i = int(negative[0])
+        raise ValueError(f"`sample_weight` must be non-negative; got {float(sw[i])!r} at index {i}")
+    if class_weight is not None:  # checked with the other hyperparameters
+        y_orig = classes[y_enc]
+        cw = compute_class_weight(
+            class_weight,
+            classes=classes,
+            y=y_orig,
+            sample_weight=None if sample_weight is None else sw,
+        )
+        sw *= cw[y_enc]
+    if not sw.sum() > 0:
+        raise ValueError("`sample_weight` (times `class_weight`) must have a positive sum; got 0")
+    return sw
+
+
+def encode_labels(y: Any, classes: NDArray, name: str = "y") -> NDArray:
+    """Indices of `y` in `classes`; unknown labels are a ``ValueError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> encode_labels(["b", "a"], np.array(["a", "b"]))
+    array([1, 0])
+    """
+    y = np.asarray(y).reshape(-1)
+    idx = np.searchsorted(classes, y)
+    idx = np.clip(idx, 0, len(classes) - 1)
+    bad = classes[idx] != y
+    if bad.any():
+        raise ValueError(
+            f"`{name}` contains label(s) not in classes_ {classes.tolist()}: "
+            f"{np.unique(y[bad]).tolist()[:5]}"
+        )
+    return idx
+
+
+def split_validation(
+    X: NDArray,
+    y: NDArray,
+    sw: NDArray | None,
+    fraction: float,
+    random_state: Any,
+) -> tuple[NDArray, NDArray, NDArray | None, NDArray, NDArray, NDArray | None]:
+    """A stratified (when possible) train / validation split for early stopping."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(X.shape[0])
+    try:
+        tr, va = train_test_split(idx, test_size=fraction, random_state=random_state, stratify=y)
+    except ValueError:
+        tr, va = train_test_split(idx, test_size=fraction, random_state=random_state)
+    if tr.size == 0 or va.size == 0:
+        raise ValueError(
+            f"`validation_fraction`={fraction} leaves an empty training or validation set "
+            f"for {X.shape[0]} samples"
+        )
+    tr, va = np.sort(tr), np.sort(va)
+    sw_tr = None if sw is None else sw[tr]
+    sw_va = None if sw is None else sw[va]
+    return X[tr], y[tr], sw_tr, X[va], y[va], sw_va

@@ -1,0 +1,76 @@
+"""The training rows an objective owns: X in its compute dtype, encoded targets, weights.
+
+Sample weights are stored divided by their sum S (so the data term is a weighted
+mean), together with S, which scales the penalty: ``alpha / (2 S) ||W||^2``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+Link = Literal["softmax", "sigmoid"]
+
+
+def normalised_weights(
+    sample_weight: NDArray | None, n_samples: int, dtype: np.dtype
+) -> tuple[NDArray | None, float]:
+    """Sample weights divided by their sum S, and S (``None`` and n when unweighted).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> normalised_weights(np.array([1.0, 3.0]), 2, np.dtype(np.float64))
+    (array([0.25, 0.75]), 4.0)
+    >>> normalised_weights(None, 5, np.dtype(np.float32))
+    (None, 5.0)
+    """
+    if sample_weight is None:
+        return None, float(n_samples)
+    total = float(np.sum(sample_weight, dtype=np.float64))
+    return (np.asarray(sample_weight, dtype=np.float64) / total).astype(dtype), total
+
+
+class TrainingRows:
+    """X (C-contiguous, its dtype is the compute dtype), encoded targets and weights.
+
+    ``link="softmax"``: the targets are int64 labels in ``[0, n_classes)`` and the model
+    has K' = K outputs; ``link="sigmoid"``: the targets are ``y == 1`` in the compute
+    dtype (the kernels read them as floats) and the model has one output.
+    """
+
+    def __init__(
+        self,
+        X: NDArray,
+        y: NDArray,
+        *,
+        n_classes: int,
+        link: Link,
+        sample_weight: NDArray | None,
+    ):
+        self.X = np.ascontiguousarray(X)
+        self.dtype = self.X.dtype
+        self.n_samples, self.n_features = self.X.shape
+        self.n_classes = int(n_classes)
+        self.link = link
+        self.k = self.n_classes if link == "softmax" else 1
+        y = np.asarray(y)
+        if link == "softmax":
+            self.y = y.astype(np.int64, copy=False)
+        else:
+            self.y = (y == 1).astype(self.dtype)
+        self.sw, self.sw_sum = normalised_weights(sample_weight, self.n_samples, self.dtype)
+
+    def select(self, rows: NDArray | None) -> tuple[NDArray, NDArray, NDArray | None, float]:
+        """``(X, y, sw, S)`` of `rows` (all rows for None), weights renormalised over them."""
+        if rows is None:
+            return self.X, self.y, self.sw, self.sw_sum
+        if self.sw is None:
+            sw, sw_sum = None, float(len(rows))
+        else:
+            raw = self.sw[rows].astype(np.float64) * self.sw_sum
+            sw_sum = float(raw.sum())
+            sw = (raw / sw_sum).astype(self.dtype) if sw_sum > 0 else raw.astype(self.dtype)
+        return self.X[rows], self.y[rows], sw, sw_sum
