@@ -17,60 +17,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..activations import log_softmax, softmax
+from ..metrics.calibration import expected_calibration_error
 from ..objectives import TemperatureObjective
 from ..solvers import OptimizeResult
 from ._data import check_two_classes, encode_labels, fold_weights, validate_X
 from ._fit import FitData, FitProblem, FitSkeleton
 from ._params import IterativeParams, as_given, integer
 from ._prediction import LogitClassifierMixin
-
-
-def expected_calibration_error(
-    y: NDArray, proba: NDArray, *, n_bins: int = 15, sample_weight: NDArray | None = None
-) -> float:
-    """Expected calibration error of the top-label confidence, with equal-width bins.
-
-    .. math::
-
-        \\mathrm{ECE} = \\sum_b \\frac{W_b}{W}
-                       \\lvert \\mathrm{acc}_b - \\mathrm{conf}_b \\rvert
-
-    over bins b of the confidence max_c p_ic in (0, 1], where acc_b and conf_b are the
-    (weighted) accuracy and mean confidence of the rows in bin b and W_b their weight.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples,)
-        Encoded labels (column indices of `proba`).
-    proba : ndarray of shape (n_samples, n_classes)
-        Predicted probabilities.
-    n_bins : int, default=15
-        Number of equal-width confidence bins.
-    sample_weight : ndarray of shape (n_samples,) or None
-
-    Returns
-    -------
-    float
-        ECE in [0, 1].
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> p = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]])
-    >>> round(expected_calibration_error(np.array([0, 1, 1, 1]), p, n_bins=10), 4)
-    0.35
-    """
-    proba = np.asarray(proba, dtype=np.float64)
-    y = np.asarray(y)
-    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    conf = proba.max(axis=1)
-    correct = (proba.argmax(axis=1) == y).astype(np.float64)
-    # bin b holds confidences in (b/n, (b+1)/n]
-    bins = np.clip(np.ceil(conf * n_bins).astype(np.int64) - 1, 0, n_bins - 1)
-    total = float(w.sum())
-    acc = np.bincount(bins, weights=w * correct, minlength=n_bins)
-    cnf = np.bincount(bins, weights=w * conf, minlength=n_bins)
-    return float(np.sum(np.abs(acc - cnf)) / total) if total > 0 else 0.0
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,7 @@ def block_loss_grad(
     scale = 1.0 if (swb is not None or keep) else row_weight
     reduced = False  # True when the kernel returns partial sums of scale * loss
     if link == "softmax":
-        main, _ = _kernels.ce_labels(Zb, yb, None, -100, 0.0, None, 0.0, scale, 0.0, g_out)
+        main, _ = _kernels.ce_labels(Zb, yb, scale=scale, grad_out=g_out)
         if keep:
             # p = (p - onehot) + onehot
             np.copyto(curvature, Zb)
@@ -219,7 +219,7 @@ def block_loss_grad(
         zb = Zb.reshape(-1)
         reduced = swb is None and not keep
         main = _kernels.bce_logits(
-            zb, yb, None, None, 0.0, scale, zb if need_grad else None, reduce=reduced
+            zb, yb, scale=scale, grad_out=zb if need_grad else None, reduce=reduced
         )
         if keep:
             # sigmoid'(z) = p (1 - p) with p = g + y and 1 - p = (1 - y) - g, both exact

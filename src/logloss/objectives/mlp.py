@@ -251,10 +251,12 @@ class MLPObjective(TrainingRows):
         # the kernel writes d loss / d logits over Z (label smoothing included)
         g_out = Z if need_grad else None
         if self.link == "softmax":
-            main, _ = _kernels.ce_labels(Z, y, None, -100, self.eps, None, 0.0, scale, 0.0, g_out)
+            main, _ = _kernels.ce_labels(Z, y, smoothing=self.eps, scale=scale, grad_out=g_out)
         else:
             z = Z.reshape(-1)
-            main = _kernels.bce_logits(z, y, None, None, self.eps, scale, z if need_grad else None)
+            main = _kernels.bce_logits(
+                z, y, smoothing=self.eps, scale=scale, grad_out=z if need_grad else None
+            )
         loss = float(main @ sw) if sw is not None else float(main.sum()) / n
         reg = self.alpha / sw_sum
         penalty = sum(float(np.vdot(W, W)) for W, _ in layers) if reg else 0.0

@@ -50,7 +50,7 @@ class TemperatureObjective:
         G = np.empty_like(scaled)
         n = self.n_samples
         scale = 1.0 if self.sw is not None else 1.0 / n
-        main, _ = _kernels.ce_labels(scaled, self.y, None, -100, 0.0, None, 0.0, scale, 0.0, G)
+        main, _ = _kernels.ce_labels(scaled, self.y, scale=scale, grad_out=G)
         if self.sw is not None:
             loss = float(main @ self.sw)
             G *= self.sw[:, None]
