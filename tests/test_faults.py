@@ -52,8 +52,22 @@ def _noisy_csv(path: Path, n: int = 2_000, d: int = 5) -> Path:
     return path
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used, from /proc; None where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _interrupt_when(proc: subprocess.Popen, marker: str, delay: float = 1.5) -> tuple[str, str]:
-    """Send SIGINT `delay` seconds after `marker` starts a line of stdout; (stdout, stderr)."""
+    """Send SIGINT once the process has run `delay` CPU seconds after `marker` starts a line
+    of its stdout; (stdout, stderr).
+
+    CPU time, not wall time: on a loaded machine a wall-clock delay can expire before the
+    process has done any of the work the signal is meant to interrupt.
+    """
     seen = []
     for line in proc.stdout:
         seen.append(line)
@@ -62,7 +76,16 @@ def _interrupt_when(proc: subprocess.Popen, marker: str, delay: float = 1.5) -> 
     else:  # pragma: no cover - the process ended before the marker
         out, err = proc.communicate(timeout=60)
         raise AssertionError(f"{marker!r} never printed:\n{''.join(seen)}{out}\n{err}")
-    time.sleep(delay)
+    start = _cpu_seconds(proc.pid)
+    if start is None:  # no /proc: fall back to wall time
+        time.sleep(delay)
+    else:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            used = _cpu_seconds(proc.pid)
+            if used is None or used - start >= delay:
+                break
+            time.sleep(0.05)
     assert proc.poll() is None, "the fit finished before the signal: make it longer"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
