@@ -211,3 +211,37 @@ def test_torch_gives_nan_when_all_ignored_and_logloss_gives_zero():
     assert np.isnan(F.cross_entropy(torch.tensor(z), torch.tensor(y)).item())
     value, grad = ll.value_and_grad(ll.cross_entropy)(z, y)
     assert value == 0.0 and not grad.any()
+
+
+@pytest.mark.parametrize("ignore_index", [-100, -1, 0, 2])
+def test_probability_targets_with_ignore_index_follow_torch(torch, ignore_index):
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((4, 3))
+    t = rng.dirichlet(np.ones(3), size=4)
+    try:
+        want = torch.nn.functional.cross_entropy(
+            torch.tensor(z), torch.tensor(t), ignore_index=ignore_index
+        ).item()
+    except RuntimeError as err:  # PyTorch refuses a label that could be ignored
+        assert "ignore_index is not supported for floating point target" in str(err)
+        with pytest.raises(ValueError, match=r"`ignore_index` is not supported.*got ignore_index="):
+            ll.cross_entropy(z, t, ignore_index=ignore_index)
+        return
+    got = ll.cross_entropy(z, t, ignore_index=ignore_index)
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_linear_cross_entropy_rejects_torch_tensors_by_name(torch):
+    h, w = np.ones((2, 3)), np.ones((4, 3))
+    y = np.array([0, 1])
+    for name, args, kwargs in [
+        ("hidden", (torch.tensor(h), w, y), {}),
+        ("weight", (h, torch.tensor(w), y), {}),
+        ("bias", (h, w, y), {"bias": torch.zeros(4, dtype=torch.float64)}),
+    ]:
+        with pytest.raises(TypeError, match=rf"NumPy arrays.*torch.*for `{name}`"):
+            ll.linear_cross_entropy(*args, **kwargs)
+        with pytest.raises(TypeError, match=rf"for `{name}`"):
+            ll.value_and_grad(ll.linear_cross_entropy)(*args, **kwargs)
+    # a torch target beside NumPy operands is read as labels, as before
+    assert ll.linear_cross_entropy(h, w, torch.tensor(y)) == pytest.approx(np.log(4.0))

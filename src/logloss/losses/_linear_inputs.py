@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._array import get_namespace
 from .._validation import (
     _describe,
     as_float_array,
@@ -72,6 +73,16 @@ def check_linear_class_weight(
 
 def check_operands(hidden: Any, weight: Any, bias: Any):
     """(hidden, weight, bias, result dtype): float arrays of shapes (..., D), (V, D), (V,)."""
+    for name, value in (("hidden", hidden), ("weight", weight), ("bias", bias)):
+        if get_namespace(value) is not np:
+            # the chunked products run on NumPy's BLAS; converting another library's
+            # arrays (perhaps on a GPU) behind the caller's back would hide a copy
+            raise TypeError(
+                f"`linear_cross_entropy` takes NumPy arrays (or array-likes); got "
+                f"{type(value).__module__}.{type(value).__qualname__} for `{name}`: "
+                "convert it with numpy.asarray (on the CPU), or use cross_entropy on the "
+                "logits, which accepts any Array API array"
+            )
     h = as_float_array(hidden, "hidden")
     w = as_float_array(weight, "weight")
     if h.ndim < 1:

@@ -145,7 +145,8 @@ def binary_cross_entropy(
     target : array_like
         Targets :math:`y` in [0, 1] (hard 0/1 labels or soft targets), `probs`' shape.
     weight : array_like, optional
-        Non-negative weights broadcastable to `probs`.
+        Non-negative weights broadcastable to `probs`, of any real dtype (cast to the
+        compute dtype; PyTorch raises unless the dtypes match).
     reduction : {"mean", "sum", "none"}, default "mean"
         The mean is over elements (not divided by the weights' sum).
 
@@ -242,7 +243,8 @@ def binary_cross_entropy_with_logits(
     target : array_like
         Targets in [0, 1], `logits`' shape.
     weight : array_like, optional
-        Non-negative weights broadcastable to `logits`.
+        Non-negative weights broadcastable to `logits`, of any real dtype (cast to the
+        compute dtype; PyTorch raises unless the dtypes match).
     pos_weight : array_like, optional
         Non-negative weight of positive examples, broadcastable to `logits`
         (typically one per class, shape ``(C,)``).

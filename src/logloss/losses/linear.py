@@ -427,6 +427,9 @@ def linear_cross_entropy(
     ----------
     hidden : array_like of float16, float32 or float64, shape (N, D) or (..., D)
         Inputs of the final linear layer (e.g. a language model's last hidden states).
+        `hidden`, `weight` and `bias` are NumPy arrays or array-likes: an array of
+        another Array API library (a torch tensor, say) is a ``TypeError`` rather than a
+        silent copy to the host.
     weight : array_like of float, shape (V, D)
         The projection, laid out like ``torch.nn.Linear.weight`` (one row per class).
     target : array_like

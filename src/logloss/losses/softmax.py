@@ -100,6 +100,13 @@ def _cross_entropy(
     options = dict(weight=w, smoothing=eps, softcap=softcap, z_loss=z_loss)
     probs = is_probability_target(t, arr)
     if probs:
+        if ignore_index >= 0:
+            # PyTorch's rule: a label that can be ignored needs labels (a negative
+            # ignore_index, the default -100 included, matches no class and is harmless)
+            raise ValueError(
+                "`ignore_index` is not supported for floating point (probability) "
+                f"`target`; got ignore_index={ignore_index}: it applies to integer labels only"
+            )
         t = as_real_array(t, "target", lay.cdtype, like=arr)
         check_in_unit_interval(t, "target")
         t = lay.to_rows(t)
@@ -167,9 +174,12 @@ def cross_entropy(
     axis : int, default -1
         The class axis.
     weight : array_like of shape (C,), optional
-        Non-negative class weights.
+        Non-negative class weights. Any real dtype: it is cast to the
+        logits' compute dtype (PyTorch instead raises unless the dtypes match).
     ignore_index : int, default -100
-        Label value whose rows contribute no loss and no gradient (hard labels only).
+        Label value whose rows contribute no loss and no gradient. Hard labels only:
+        with probability targets a non-negative `ignore_index` is a ``ValueError``
+        (as in PyTorch), and a negative one has no effect.
     label_smoothing : float in [0, 1), default 0.0
         Mass moved from the target to the uniform distribution.
     z_loss : float >= 0, default 0.0
@@ -281,7 +291,8 @@ def nll_loss(
     axis : int, default -1
         The class axis.
     weight : array_like of shape (C,), optional
-        Non-negative class weights.
+        Non-negative class weights. Any real dtype: it is cast to the
+        logits' compute dtype (PyTorch instead raises unless the dtypes match).
     ignore_index : int, default -100
         Label value that contributes nothing.
     reduction : {"mean", "sum", "none"}, default "mean"
@@ -381,7 +392,8 @@ def softmax_focal_loss(
     gamma : float >= 0, default 2.0
     axis : int, default -1
     weight : array_like of shape (C,), optional
-        Non-negative per-class weights (the :math:`\alpha` of the focal-loss paper).
+        Non-negative per-class weights (the :math:`\alpha` of the focal-loss paper), of
+        any real dtype: cast to the logits' compute dtype.
     ignore_index : int, default -100
     reduction : {"mean", "sum", "none"}, default "mean"
 

@@ -107,9 +107,10 @@ def encode_labels(y_true: np.ndarray, labels: Any) -> tuple[np.ndarray, np.ndarr
         raise ValueError(f"`labels` must contain at least two classes; got {lab.tolist()}")
     if not np.array_equal(classes, lab):
         warnings.warn(
-            f"`labels` were passed as {lab.tolist()}, but the columns of `y_prob` are taken "
-            f"to follow the sorted order {classes.tolist()} (as in scikit-learn); pass "
-            f"labels={classes.tolist()} and order the columns of `y_prob` that way.",
+            # scikit-learn's words, so that filters on its message match ours
+            f"Labels passed were {labels}. But this function assumes labels are ordered "
+            f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure that "
+            "the columns of y_prob correspond to this ordering.",
             UserWarning,
             stacklevel=4,
         )
@@ -240,6 +241,15 @@ def check_columns(targets: Targets, n_columns: int, labels: Any) -> None:
     raise ValueError(f"`y_prob` has {n_columns} column(s) but {where}")
 
 
+def proba_argument(y_proba: Any, y_prob: Any) -> Any:
+    """The probabilities, passed as `y_proba` (scikit-learn >= 1.9) or as `y_prob`."""
+    if y_proba is not None and y_prob is not None:
+        raise TypeError("pass the probabilities as `y_proba` or as `y_prob`, not both")
+    if y_proba is None and y_prob is None:
+        raise TypeError("missing the probabilities: pass `y_proba`")
+    return y_proba if y_proba is not None else y_prob
+
+
 def warn_if_not_normalised(p: np.ndarray) -> None:
     """UserWarning when a row of 2-D `y_prob` does not sum to 1 within sqrt(eps) (scikit-learn)."""
     sums = np.sum(p, axis=1)
@@ -248,8 +258,9 @@ def warn_if_not_normalised(p: np.ndarray) -> None:
     if off.any():
         row = int(np.argmax(off))
         warnings.warn(
-            f"The rows of `y_prob` do not all sum to 1 (row {row} sums to {float(sums[row])!r}); "
-            "make sure to pass probabilities.",
+            # scikit-learn's words first, so that filters on its message match ours
+            "The y_prob values do not sum to one. Make sure to pass probabilities. "
+            f"(row {row} sums to {float(sums[row])!r})",
             UserWarning,
             stacklevel=3,
         )

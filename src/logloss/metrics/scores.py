@@ -19,6 +19,7 @@ from ._score_inputs import (
     check_normalize,
     encode_targets,
     prepare,
+    proba_argument,
     warn_if_not_normalised,
     weighted_mean,
 )
@@ -28,11 +29,12 @@ __all__ = ["log_loss", "brier_score"]
 
 def log_loss(
     y_true: ArrayLike,
-    y_prob: ArrayLike,
+    y_proba: ArrayLike | None = None,
     *,
     labels: ArrayLike | None = None,
     sample_weight: ArrayLike | None = None,
     normalize: bool = True,
+    y_prob: ArrayLike | None = None,
 ) -> float:
     r"""Log loss (cross-entropy) of predicted probabilities, with scikit-learn's semantics.
 
@@ -59,7 +61,7 @@ def log_loss(
         True class labels: integers, booleans, integral floats or strings. A 2-D 0/1
         indicator matrix of shape (n_samples, n_classes) is also accepted (without
         `labels`); then :math:`\ell_i` sums over every column that is 1.
-    y_prob : array_like of shape (n_samples, n_classes) or (n_samples,)
+    y_proba : array_like of shape (n_samples, n_classes) or (n_samples,)
         Predicted probabilities, in [0, 1]. Column :math:`c` belongs to the
         :math:`c`-th class in sorted order (numbers ascending, strings
         lexicographically), as ``predict_proba`` of a scikit-learn classifier
@@ -75,6 +77,9 @@ def log_loss(
         Non-negative per-sample weights, not all zero.
     normalize : bool, default True
         Return the (weighted) mean over samples; ``False`` returns the sum.
+    y_prob : array_like, optional
+        The name `y_proba` had before scikit-learn 1.9; still accepted, by keyword,
+        instead of `y_proba` (not both).
 
     Returns
     -------
@@ -121,6 +126,7 @@ def log_loss(
     0.3080931
     """
     normalize = check_normalize(normalize)
+    y_prob = proba_argument(y_proba, y_prob)
     p, t, w, binary_1d = prepare(y_true, y_prob, labels, sample_weight)
     targets = encode_targets(t, labels, binary_1d=binary_1d)
     check_columns(targets, 2 if binary_1d else p.shape[1], labels)
@@ -162,10 +168,11 @@ def _single_numeric_class_positive(t: np.ndarray, labels: Any) -> np.ndarray | N
 
 def brier_score(
     y_true: ArrayLike,
-    y_prob: ArrayLike,
+    y_proba: ArrayLike | None = None,
     *,
     labels: ArrayLike | None = None,
     sample_weight: ArrayLike | None = None,
+    y_prob: ArrayLike | None = None,
 ) -> float:
     r"""Brier score: the mean squared error of predicted probabilities.
 
@@ -189,7 +196,7 @@ def brier_score(
     ----------
     y_true : array_like of shape (n_samples,)
         True class labels (numbers, booleans or strings), or a 2-D 0/1 indicator matrix.
-    y_prob : array_like of shape (n_samples,) or (n_samples, n_classes)
+    y_proba : array_like of shape (n_samples,) or (n_samples, n_classes)
         Predicted probabilities in [0, 1]. A 1-D array is the probability of the
         positive class, the greater label; columns follow the sorted labels, as
         for :func:`log_loss` (rows that do not sum to 1 warn).
@@ -197,6 +204,9 @@ def brier_score(
         All class labels when `y_true` lacks some (sorted to give the column order).
     sample_weight : array_like of shape (n_samples,), optional
         Non-negative per-sample weights, not all zero.
+
+    y_prob : array_like, optional
+        The earlier name of `y_proba`, still accepted by keyword (not both).
 
     Returns
     -------
@@ -225,6 +235,7 @@ def brier_score(
     >>> brier_score([0, 1], [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]], labels=[0, 1, 2])
     0.1
     """
+    y_prob = proba_argument(y_proba, y_prob)
     p, t, w, binary_1d = prepare(y_true, y_prob, labels, sample_weight)
     if binary_1d:
         positive = _single_numeric_class_positive(t, labels)
