@@ -243,3 +243,26 @@ def test_issue_example():
         wide = np.zeros((1, 6), dtype)
         wide[:, ::2] = z
         assert ll.cross_entropy(wide[:, ::2], np.array([0])) == pytest.approx(math.log(2), rel=4e-7)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+@pytest.mark.parametrize(("dtype", "i"), [c for c in CASES if c[0] != F16])
+def test_kernel_entry_points(dtype, i, layout):
+    """The kernels' own entry points: a strided view takes the portable path (the public
+    losses copy it first), a C-contiguous array the numba kernel; same bound."""
+    row = _exact(ROWS[dtype][i], dtype)
+    z = np.tile(np.asarray(row, dtype), (3, 1))
+    if layout == "strided":
+        wide = np.zeros((3, 6), dtype)
+        wide[:, ::2] = z
+        z = wide[:, ::2]
+    y = np.arange(3)
+    main, _ = K.ce_labels(z, y, smoothing=0.1)
+    assert K.last_path() == ("numba" if layout == "contiguous" else "portable")
+    t = np.tile(np.array([0.75, 0.5, 0.25], dtype), (3, 1))  # does not sum to 1
+    probs, _ = K.ce_probs(z, t)
+    for k in range(3):
+        ref, _ = mp_softmax_row(row, label=k, eps=0.1)
+        _bound(main[k].astype(dtype), ref, dtype, f"ce_labels {layout} {row} y={k}")
+    ref, _ = mp_softmax_row(row, probs=_exact(t[0], dtype))
+    _bound(probs[0].astype(dtype), ref, dtype, f"ce_probs {layout} {row}")
