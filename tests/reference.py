@@ -75,3 +75,52 @@ def numeric_grad(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
         flat[i] = old
         gf[i] = (fp - fm) / (2 * h)
     return g
+
+
+def mp_softmax_row(row, *, label=None, probs=None, weight=None, eps=0.0, softcap=None, dps=80):
+    """(main, lse) of one row with mpmath at `dps` digits, as mpf.
+
+    main is the weighted, smoothed cross-entropy of the row (PyTorch's formulas):
+    hard label y:   (1 - eps) w_y (lse - z'_y) + (eps / C) sum_{c unmasked} w_c (lse - z'_c);
+    probabilities:  sum_{c unmasked} w_c t'_c (lse - z'_c), t' = (1 - eps) t + eps / C;
+    z' = softcap tanh(z / softcap) when a softcap is given; -inf entries are masked.
+    """
+    import mpmath
+
+    with mpmath.workdps(dps):
+        c = len(row)
+        w = [mpmath.mpf(1)] * c if weight is None else [mpmath.mpf(float(v)) for v in weight]
+        z = []
+        for v in row:
+            v = float(v)
+            if v == -math.inf:
+                z.append(None)
+            elif softcap is None:
+                z.append(mpmath.mpf(v))
+            else:
+                s = mpmath.mpf(float(softcap))
+                z.append(s * mpmath.tanh(mpmath.mpf(v) / s))
+        # lse - z_k = log sum_j exp(z_j - m) - (z_k - m): at `dps` digits either order is
+        # exact for moderate z, but only this one for |z| ~ 1e300 (no 300-digit lse needed)
+        m = max(v for v in z if v is not None)
+        logs = mpmath.log(mpmath.fsum(mpmath.exp(v - m) for v in z if v is not None))
+        nll = [None if v is None else logs - (v - m) for v in z]
+        e = mpmath.mpf(float(eps))
+        if probs is None:
+            main = (1 - e) * w[label] * nll[label]
+            if eps:
+                main += e / c * mpmath.fsum(w[k] * nll[k] for k in range(c) if z[k] is not None)
+        else:
+            t = [(1 - e) * mpmath.mpf(float(p)) + e / c for p in probs]
+            main = mpmath.fsum(w[k] * t[k] * nll[k] for k in range(c) if z[k] is not None)
+        return main, m + logs
+
+
+def mp_logsumexp(row, dps: int = 80) -> float:
+    """log sum_c exp(z_c) with mpmath."""
+    import mpmath
+
+    with mpmath.workdps(dps):
+        z = [mpmath.mpf(float(v)) for v in row]
+        m = max(z)
+        return float(m + mpmath.log(mpmath.fsum(mpmath.exp(v - m) for v in z)))

@@ -355,8 +355,9 @@ def _labels_row_value(x, zy, wy, valid, cap):
         return 0.0, 0.0, STATUS_MASKED_TARGET
     if not valid:
         return 0.0, 0.0, STATUS_OK
-    lse = m + math.log(s)
-    return wy * (lse - np.float64(zy)), lse, STATUS_OK
+    logs = math.log(s)
+    # -log p_y = log s - (z'_y - m): both terms >= 0, nothing cancels at any |m|
+    return wy * (logs - (np.float64(zy) - m)), m + logs, STATUS_OK
 
 
 @njit(fastmath=_FM, error_model="numpy", cache=True)
@@ -419,8 +420,8 @@ def _labels_row(x, g, yi, w, has_w, ignore_index, eps, cap, z_loss, sm, sz, writ
     logs = math.log(s)
     lse = np.float64(m) + logs
     wy = np.float64(w[yv]) if has_w else 1.0
-    # -log p_y = lse - z'_y
-    main = (1.0 - eps) * wy * (lse - np.float64(zy))
+    # -log p_y = log s - (z'_y - m), never lse - z'_y: that cancels when |m| >> the loss
+    main = (1.0 - eps) * wy * (logs - (np.float64(zy) - np.float64(m)))
     if eps > 0.0:
         # (eps / C) sum_{c in U} w_c (lse - z'_c)
         main += (eps / n) * W * logs + A if scaled else (eps / n) * (W * logs + A)

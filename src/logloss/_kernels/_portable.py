@@ -64,7 +64,9 @@ def _softcap(xp, z, softcap: float | None):
 def _row_lse(xp, zc, rows_that_matter, name: str):
     """Row max, shifted exponentials, row sum and log-sum-exp of canonical logits.
 
-    Returns (e, s, lse): e = exp(z - m) (N, C), s = sum e (N,), lse = m + log s (N,).
+    Returns (e, s, m, logs): e = exp(z - m) (N, C), s = sum e (N,), the row max m (N,; 0
+    for a row of only -inf) and log s (N,). lse = m + log s; a loss is formed from log s
+    and z - m, never as lse - z (which cancels when |m| is large against the loss).
     A NaN or +inf makes m or s non-finite: that row is reported. A row of only -inf
     is an error when it matters (a counted row); otherwise its statistics are zeroed.
     """
@@ -82,8 +84,8 @@ def _row_lse(xp, zc, rows_that_matter, name: str):
         e = xp.exp(zc - m[:, None])
     s = xp.sum(e, axis=1)
     with np.errstate(divide="ignore"):
-        lse = m + xp.log(s)
-    return e, s, lse
+        logs = xp.log(s)
+    return e, s, m, logs
 
 
 def _through_softcap(xp, g, zc, softcap: float | None):
@@ -144,8 +146,9 @@ def ce_labels_xp(
     valid = y != ignore_index
     yv = xp.where(valid, y, 0)
     zc = _softcap(xp, z, softcap)
-    e, s, lse = _row_lse(xp, zc, valid, name)
-    lse = astype(xp, xp.where(valid, lse, 0.0), zc.dtype)  # ignored rows may be all -inf
+    e, s, m, logs = _row_lse(xp, zc, valid, name)
+    logs = astype(xp, xp.where(valid, logs, 0.0), zc.dtype)  # ignored rows may be all -inf
+    lse = m + logs
     z_y = xp.take_along_axis(zc, yv[:, None], axis=1)[:, 0]
     masked_target = valid & (z_y == -_INF)
     if any_true(xp, masked_target):
@@ -153,13 +156,16 @@ def ce_labels_xp(
     wc = ones_like_shape(xp, (c,), zc.dtype, zc) if weight is None else weight
     w_y = astype(xp, xp.where(valid, xp.take(wc, yv), 0.0), zc.dtype)
     fvalid = _float(xp, valid, zc.dtype)
-    # -log p_y = lse - z'_y
-    main = (1.0 - eps) * w_y * (lse - xp.where(valid, z_y, 0.0))
+    # -log p_y = log s - (z'_y - m), never lse - z'_y: both terms are >= 0, nothing cancels
+    with np.errstate(invalid="ignore"):  # ignored rows of only -inf: -inf - 0
+        shifted_y = xp.where(valid, z_y - m, 0.0)
+    main = (1.0 - eps) * w_y * (logs - shifted_y)
     masked = None
     if eps > 0.0:
         masked = zc == -_INF
-        # sum_{c unmasked} w_c (lse - z'_c): masked classes take no smoothing mass
-        terms = xp.where(masked, 0.0, (lse[:, None] - zc) * wc)
+        # sum_{c unmasked} w_c (lse - z'_c), each term formed as w_c (log s + (m - z'_c)):
+        # two terms >= 0, no cancellation; masked classes take no smoothing mass
+        terms = xp.where(masked, 0.0, (logs[:, None] + (m[:, None] - zc)) * wc)
         with np.errstate(over="ignore"):
             smooth = (eps / c) * xp.sum(terms, axis=1)
         if not bool(xp.all(xp.isfinite(smooth))):
@@ -223,7 +229,8 @@ def ce_probs_xp(
     n, c = z.shape
     eps = smoothing
     zc = _softcap(xp, z, softcap)
-    e, s, lse = _row_lse(xp, zc, None, name)
+    e, s, m, logs = _row_lse(xp, zc, None, name)
+    lse = m + logs
     masked = zc == -_INF
     if any_true(xp, masked):
         bad = xp.any(masked & (t > 0), axis=1)
@@ -232,8 +239,9 @@ def ce_probs_xp(
     tt = t * (1.0 - eps) + eps / c if eps > 0.0 else t
     wt = tt if weight is None else tt * weight
     wt = astype(xp, xp.where(masked, 0.0, wt), zc.dtype)
-    # -sum_c w_c t'_c log p_c = sum_c w_c t'_c (lse - z'_c)
-    diff = xp.where(masked, 0.0, lse[:, None] - zc)
+    # -sum_c w_c t'_c log p_c = sum_c w_c t'_c (log s + (m - z'_c)): terms >= 0, no
+    # cancellation (also when sum_c t_c != 1, which gives T log s + sum_c wt_c (m - z'_c))
+    diff = xp.where(masked, 0.0, logs[:, None] + (m[:, None] - zc))
     main = astype(xp, xp.sum(wt * diff, axis=1), acc_dtype(xp, z))
     lse_out = astype(xp, lse, acc_dtype(xp, z))
     if not need_grad:
