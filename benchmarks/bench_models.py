@@ -11,11 +11,17 @@ Three tables:
    precision on large X), pure float64 (``dtype="float64"``) and float32 on float32 X;
 3. MLP: 5-fold cross-validated accuracy and mean fit time of ``MLPClassifier`` at the
    same architecture and number of epochs (targets: accuracy within 1 point, time
-   ratio <= 0.7).
+   ratio <= 0.7);
+4. small fits: default ``LogisticRegression().fit`` on breast_cancer, wine and iris
+   (standardised) and a 100-fit ``GridSearchCV`` on breast_cancer (20 values of C x 5
+   folds), each library's estimator; wall time, best of ``--small-repeats`` rounds with
+   the two libraries alternating (other processes share the cores), the ratio (target
+   <= 0.5) and the largest coefficient difference (the same objective).
 
 Usage::
 
     python benchmarks/bench_models.py [--quick] [--repeats N] [--threads N]
+    python benchmarks/bench_models.py --only-small [--small-repeats N] [--threads 1]
 
 ``--quick`` shrinks the synthetic data sets (for a smoke run); ``--threads`` caps the BLAS
 and numba threads of both libraries alike.
@@ -39,6 +45,9 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, help="cap BLAS / numba threads")
     p.add_argument("--skip-parity", action="store_true", help="skip the parity table")
     p.add_argument("--skip-mlp", action="store_true", help="skip the MLP table")
+    p.add_argument("--skip-small", action="store_true", help="skip the small-fits table")
+    p.add_argument("--only-small", action="store_true", help="only the small-fits table")
+    p.add_argument("--small-repeats", type=int, default=30, help="rounds of the small fits")
     return p.parse_args()
 
 
@@ -248,6 +257,73 @@ def mlp(repeats):
     )
 
 
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _best_alternating(fits, rounds):
+    """Best wall time of each callable in `fits`, the callables alternating per round."""
+    best = [float("inf")] * len(fits)
+    for _ in range(rounds):
+        for i, fit in enumerate(fits):
+            t0 = time.perf_counter()
+            fit()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
+def small_fits(rounds):
+    from sklearn.model_selection import GridSearchCV
+
+    rows = []
+    for name, loader in [
+        ("breast_cancer", datasets.load_breast_cancer),
+        ("wine", datasets.load_wine),
+        ("iris", datasets.load_iris),
+    ]:
+        X, y = _standardised(loader)
+        sk, ll = SkLogisticRegression().fit(X, y), LogisticRegression().fit(X, y)  # warm up
+        diff = float(np.max(np.abs(sk.coef_ - ll.coef_)))
+        t_sk, t_ll = _best_alternating(
+            [
+                lambda X=X, y=y: SkLogisticRegression().fit(X, y),
+                lambda X=X, y=y: LogisticRegression().fit(X, y),
+            ],
+            rounds,
+        )
+        rows.append((f"{name} {X.shape[0]}x{X.shape[1]}", t_sk, t_ll, f"{diff:.1e}"))
+    X, y = _standardised(datasets.load_breast_cancer)
+    grid = {"C": np.logspace(-3, 3, 20)}
+
+    def search(est):
+        return GridSearchCV(est, grid, cv=5).fit(X, y)
+
+    gs_sk, gs_ll = search(SkLogisticRegression()), search(LogisticRegression())
+    diff = float(np.max(np.abs(gs_sk.best_estimator_.coef_ - gs_ll.best_estimator_.coef_)))
+    t_sk, t_ll = _best_alternating(
+        [lambda: search(SkLogisticRegression()), lambda: search(LogisticRegression())],
+        max(1, rounds // 10),
+    )
+    rows.append(("GridSearchCV breast_cancer 20 C x 5 folds", t_sk, t_ll, f"{diff:.1e}"))
+    _table(
+        f"small fits: default LogisticRegression().fit, wall ms, best of {rounds} rounds "
+        f"(GridSearchCV: {max(1, rounds // 10)}), libraries alternating",
+        ["data", "scikit-learn ms", "logloss ms", "ratio", "target <= 0.5", "max |coef diff|"],
+        [
+            (d, f"{a * 1e3:.2f}", f"{b * 1e3:.2f}", f"{b / a:.2f}", "met" if b <= 0.5 * a else
+             "NOT met", c)
+            for d, a, b, c in rows
+        ],
+    )  # fmt: skip
+
+
 def main() -> None:
     import sklearn
 
@@ -257,9 +333,14 @@ def main() -> None:
         f"{np.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
+    print("CPU:", _cpu_model())
     sets = _data_sets(ARGS.quick)
     limits = threadpool_limits(ARGS.threads) if ARGS.threads else None
     try:
+        if not ARGS.skip_small:
+            small_fits(ARGS.small_repeats)
+        if ARGS.only_small:
+            return
         if not ARGS.skip_parity:
             parity(sets)
         speed(sets, ARGS.repeats)
