@@ -137,7 +137,7 @@ def main() -> None:
             wall, cpu, rc = run_child(argv, cache)
         finally:
             shutil.rmtree(cache, ignore_errors=True)
-        met = "FAILED (exit %d)" % rc if rc else ("yes" if wall <= target else "no")
+        met = f"FAILED (exit {rc})" if rc else ("yes" if wall <= target else "no")
         print(f"| {name} | {wall:.2f} | {cpu:.2f} | <= {target:g} | {met} |", flush=True)
 
 
