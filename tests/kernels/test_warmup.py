@@ -28,7 +28,7 @@ def test_real_calls_need_no_specialisation_the_warm_up_lacks():
     sklearn = pytest.importorskip("sklearn.datasets")
     warm_up(["float32", "float64"])
     before = compiled_signatures()
-    assert before["ce_labels_kernel"] == 2 and before["bce_kernel"] == 2  # one per dtype
+    assert before["ce_labels_kernel"] >= 2 and before["bce_kernel"] >= 2  # float32, float64
     rng = np.random.default_rng(0)
     z = rng.normal(size=(64, 10)).astype(np.float32)
     y = rng.integers(0, 10, 64)
