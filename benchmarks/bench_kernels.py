@@ -5,14 +5,18 @@ same inputs for every implementation, the median of `--repeats` timed calls (eac
 a cache flush: a write over a buffer larger than the last-level cache). Printed as
 markdown tables:
 
-- the memory-bandwidth limits measured in this run: read-only (a parallel max over
-  512 MB) and read+write (an in-place add over 512 MB; bytes read + written per second);
+- the CPU model (``/proc/cpuinfo``) and the memory-bandwidth limits measured in this run:
+  read-only (a parallel max over 512 MB), in-place read+write (an in-place add over
+  512 MB; bytes read + written per second) and fresh-output read+write (NumPy ``x + 1``
+  into new memory over the same bytes, page faults included);
 - softmax cross-entropy, float32, shapes (65536, 128), (8192, 32000), (2048, 128256):
   forward (value only), forward+backward in place (``out=logits``) and with a fresh
   gradient array, for logloss, torch eager, torch.compile, jax.jit + optax (if installed)
-  and naive NumPy. Each time is also given as a fraction of the bandwidth limit for the
-  bytes the operation must move (forward: read the logits once; in place: read + write
-  them once; fresh gradient: read the logits, write the gradient);
+  and naive NumPy. Each time is also given as a fraction of the limit that applies to it,
+  for the bytes the operation must move (forward: read the logits once, read limit; in
+  place: read + write them once, in-place limit; fresh gradient: read the logits, write
+  a new gradient, fresh-output limit). Ratios against torch move with the machine;
+  fractions of a limit measured in the same run are comparable across machines;
 - sigmoid BCE with logits on 10M float32 elements, forward and forward+backward;
 - `import logloss` time and the first kernel call with a cold and a warm numba cache
   (subprocesses with a temporary NUMBA_CACHE_DIR).
@@ -81,8 +85,24 @@ def measure(
 # ---------------------------------------------------------------------------
 
 
-def bandwidth(repeats: int, flush: Flusher) -> tuple[float, float]:
-    """(read GB/s, read+write GB/s) over 512 MB of float32, the best of NumPy and numba."""
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def bandwidth(repeats: int, flush: Flusher) -> tuple[float, float, float]:
+    """(read, in-place read+write, fresh-output read+write) GB/s over 512 MB of float32.
+
+    Read and in-place are the best of NumPy and numba; fresh output is NumPy's ``a + 1``
+    into a new array (its pages are faulted in on first touch, as a new gradient's are).
+    """
     from numba import njit, prange
 
     from logloss._kernels._numba_math import maxnum
@@ -109,7 +129,9 @@ def bandwidth(repeats: int, flush: Flusher) -> tuple[float, float]:
     t_read = measure(lambda: par_max(a, 64), repeats, flush)
     t_np = measure(lambda: np.add(a, np.float32(1.0), out=a), repeats, flush)
     t_nb = measure(lambda: par_add(a), repeats, flush)
-    return nbytes / t_read / 1e9, 2 * nbytes / min(t_np, t_nb) / 1e9
+    t_fresh = measure(lambda: a + np.float32(1.0), repeats, flush)
+    rw = 2 * nbytes / min(t_np, t_nb) / 1e9
+    return nbytes / t_read / 1e9, rw, 2 * nbytes / t_fresh / 1e9
 
 
 # ---------------------------------------------------------------------------
@@ -266,7 +288,9 @@ def startup_times() -> dict[str, float]:
     return out
 
 
-def bench_ce_shape(n, c, rng, repeats, flush, read_bw, rw_bw, tch, jx, jax_note, add) -> None:
+def bench_ce_shape(
+    n, c, rng, repeats, flush, read_bw, rw_bw, fresh_bw, tch, jx, jax_note, add
+) -> None:
     """Softmax CE on (n, c) float32: logloss and its peers, forward and forward+backward."""
     torch = tch.torch if tch is not None else None
     z0 = rng.standard_normal((n, c), dtype=np.float32)
@@ -285,7 +309,7 @@ def bench_ce_shape(n, c, rng, repeats, flush, read_bw, rw_bw, tch, jx, jax_note,
     t = measure(lambda: vg(z, y, out=z), repeats, flush, restore)
     add(f"{case} fwd+bwd in place", "logloss", t, 2 * nb, rw_bw)
     t = measure(lambda: vg(z, y), repeats, flush, restore)
-    add(f"{case} fwd+bwd fresh grad", "logloss", t, 2 * nb, rw_bw)
+    add(f"{case} fwd+bwd fresh grad", "logloss", t, 2 * nb, fresh_bw)
     gc.collect()
     # peers: fresh gradients (torch and jax have no in-place backward into the logits)
     if tch is not None:
@@ -294,7 +318,7 @@ def bench_ce_shape(n, c, rng, repeats, flush, read_bw, rw_bw, tch, jx, jax_note,
         t = measure(lambda: tch.ce(zt, yt, False), repeats, flush)
         add(f"{case} fwd", "torch eager", t, nb, read_bw)
         t = measure(lambda: tch.ce(zt, yt, True), repeats, flush)
-        add(f"{case} fwd+bwd fresh grad", "torch eager", t, 2 * nb, rw_bw)
+        add(f"{case} fwd+bwd fresh grad", "torch eager", t, 2 * nb, fresh_bw)
         zt.grad = None
         zt = zt.detach()
         for grad in (False, True):
@@ -310,7 +334,7 @@ def bench_ce_shape(n, c, rng, repeats, flush, read_bw, rw_bw, tch, jx, jax_note,
                     t = measure(lambda fn=fn, zt=zt, yt=yt: fn(zt, yt), repeats, flush)
                 except Exception as exc:  # noqa: BLE001 - reported in the table
                     tch.compile_error = note = f"{type(exc).__name__}: {exc}"[:80]
-            limit = rw_bw if grad else read_bw
+            limit = fresh_bw if grad else read_bw
             add(label, "torch.compile", t, (2 if grad else 1) * nb, limit, note)
         del zt, yt
         gc.collect()
@@ -327,15 +351,15 @@ def bench_ce_shape(n, c, rng, repeats, flush, read_bw, rw_bw, tch, jx, jax_note,
         t = measure(lambda: f_fwd(zj, yj).block_until_ready(), repeats, flush)
         add(f"{case} fwd", "jax.jit+optax", t, nb, read_bw)
         t = measure(lambda: jax.block_until_ready(f_grad(zj, yj)), repeats, flush)
-        add(f"{case} fwd+bwd fresh grad", "jax.jit+optax", t, 2 * nb, rw_bw)
+        add(f"{case} fwd+bwd fresh grad", "jax.jit+optax", t, 2 * nb, fresh_bw)
         del zj, yj
     else:
         add(f"{case} fwd", "jax.jit+optax", None, nb, read_bw, jax_note)
-        add(f"{case} fwd+bwd fresh grad", "jax.jit+optax", None, 2 * nb, rw_bw, jax_note)
+        add(f"{case} fwd+bwd fresh grad", "jax.jit+optax", None, 2 * nb, fresh_bw, jax_note)
     t = measure(lambda: naive_numpy_ce(z, y, False), repeats, flush)
     add(f"{case} fwd", "naive numpy", t, nb, read_bw)
     t = measure(lambda: naive_numpy_ce(z, y, True), repeats, flush)
-    add(f"{case} fwd+bwd fresh grad", "naive numpy", t, 2 * nb, rw_bw)
+    add(f"{case} fwd+bwd fresh grad", "naive numpy", t, 2 * nb, fresh_bw)
 
 
 # ---------------------------------------------------------------------------
@@ -364,7 +388,7 @@ def print_targets(rows, startup) -> None:
         jx = get(f"{case_prefix} fwd+bwd fresh grad", "jax.jit+optax")
         frac = lambda r: r[3] / r[2] / 1e9 / r[4]  # noqa: E731
         if ip:
-            lines.append((f"{case_prefix} in place >= 0.6 of limit", frac(ip), 0.6))
+            lines.append((f"{case_prefix} in place >= 0.6 of in-place limit", frac(ip), 0.6))
         if ip and te:
             lines.append((f"{case_prefix} in place >= 20x torch eager", te[2] / ip[2], 20))
         if fr and te:
@@ -384,7 +408,9 @@ def print_targets(rows, startup) -> None:
         ):
             if r is None:
                 continue
-            lines.append((f"{case} fwd+bwd {label} >= 0.5 of limit", r[3] / r[2] / 1e9 / r[4], 0.5))
+            lines.append(
+                (f"{case} fwd+bwd {label} >= 0.5 of its limit", r[3] / r[2] / 1e9 / r[4], 0.5)
+            )
             if te:
                 lines.append((f"{case} fwd+bwd {label} >= 10x torch eager", te[2] / r[2], 10))
     warm = startup.get("first ce_labels call (warm cache)")
@@ -429,15 +455,17 @@ def main(argv: list[str] | None = None) -> int:
     print("# logloss kernel benchmark\n")
     print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"machine: {cpu_model()} ({platform.machine()}), {os.cpu_count()} logical CPUs, "
         f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads), "
         f"numpy {np.__version__}; load average before: {os.getloadavg()[0]:.2f}"
     )
 
-    read_bw, rw_bw = bandwidth(repeats, flush)
+    read_bw, rw_bw, fresh_bw = bandwidth(repeats, flush)
+    limit_names = {id(read_bw): "read", id(rw_bw): "in place", id(fresh_bw): "fresh output"}
     print(
-        f"\nbandwidth limit (this run): read {read_bw:.1f} GB/s, "
-        f"read+write (in-place add) {rw_bw:.1f} GB/s\n"
+        f"\nbandwidth limits (this run, 512 MB float32): read {read_bw:.1f} GB/s; "
+        f"in place (a += 1, read+write) {rw_bw:.1f} GB/s; "
+        f"fresh output (x + 1 into new memory, read+write) {fresh_bw:.1f} GB/s\n"
     )
 
     try:
@@ -459,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((case, impl, t, nbytes, limit, note))
 
     for n, c in shapes:
-        bench_ce_shape(n, c, rng, repeats, flush, read_bw, rw_bw, tch, jx, jax_note, add)
+        bench_ce_shape(n, c, rng, repeats, flush, read_bw, rw_bw, fresh_bw, tch, jx, jax_note, add)
         gc.collect()
 
     # binary sigmoid BCE, 10M elements: the kernel reads x and t (4 + 4 bytes) and, with a
@@ -482,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         "logloss",
         measure(lambda: vgb(x, t), repeats, flush),
         12 * m,
-        rw_bw,
+        fresh_bw,
         "fresh gradient",
     )
     add(
@@ -508,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
             "torch eager",
             measure(lambda: tch.bce(xt, tt, True), repeats, flush),
             12 * m,
-            rw_bw,
+            fresh_bw,
         )
         xt.grad = None
         xt = xt.detach()
@@ -519,35 +547,38 @@ def main(argv: list[str] | None = None) -> int:
                 tc = measure(lambda: fn(xt, tt), repeats, flush)
             except Exception as exc:  # noqa: BLE001
                 note = f"{type(exc).__name__}: {exc}"[:80]
-        add(f"{case} fwd+bwd", "torch.compile", tc, 12 * m, rw_bw, note)
+        add(f"{case} fwd+bwd", "torch.compile", tc, 12 * m, fresh_bw, note)
     add(
         f"{case} fwd+bwd",
         "naive numpy",
         measure(lambda: naive_numpy_bce(x, t, True), repeats, flush),
         12 * m,
-        rw_bw,
+        fresh_bw,
     )
 
     # table
     ours = {r[0]: r[2] for r in rows if r[1] == "logloss"}
     print(
-        "| case | implementation | median ms | GB/s moved | fraction of limit "
+        "| case | implementation | median ms | GB/s moved | limit | fraction of limit "
         "| logloss is x faster | note |"
     )
-    print("|---|---|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---|---:|---:|---|")
     for case, impl, t, nbytes, limit, note in rows:
+        name = limit_names[id(limit)]
         if t is None:
-            print(f"| {case} | {impl} | n/a | | | | {note} |")
+            print(f"| {case} | {impl} | n/a | | {name} | | | {note} |")
             continue
         gbs = nbytes / t / 1e9
         base = ours.get(case)
         ratio = "" if impl == "logloss" or base is None else f"{t / base:.1f}"
         print(
-            f"| {case} | {impl} | {fmt_ms(t)} | {gbs:.1f} | {gbs / limit:.2f} | {ratio} | {note} |"
+            f"| {case} | {impl} | {fmt_ms(t)} | {gbs:.1f} | {name} | {gbs / limit:.2f} "
+            f"| {ratio} | {note} |"
         )
     print(
-        "\nfraction of limit: GB/s moved / measured limit (read for CE fwd, read+write "
-        "otherwise); CE fwd+bwd moves 2x the logits' bytes (read logits, write gradient)."
+        "\nfraction of limit: GB/s moved / the limit measured in this run that applies "
+        "(read: forward; in place: gradient written over the logits; fresh output: gradient "
+        "into new memory); CE fwd+bwd moves 2x the logits' bytes (read logits, write gradient)."
     )
     if tch is not None and tch.compile_times:
         print(

@@ -453,3 +453,26 @@ def test_help_imports_no_command_dependencies():
     for command in ("fit", "predict", "score", "explain", "plot", "demo"):
         assert command in proc.stdout
     assert "LOADED []" in proc.stdout, proc.stdout[-400:]
+
+
+def test_warmup_compiles_into_the_cache_and_reports(tmp_path):
+    result = runner.invoke(app, ["warmup", "--dtype", "float64"])
+    assert result.exit_code == 0, result.output
+    for kernel in ("ce_labels", "ce_probs", "bce_logits", "logistic_loss_grad", "matvec"):
+        assert kernel in result.output
+    assert "kernels ready in" in result.output
+    # a new process finds everything in the cache this one wrote
+    proc = subprocess.run(
+        [sys.executable, "-m", "logloss.cli", "warmup", "--dtype", "float64"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "0 specialisations compiled" in proc.stdout
+
+
+def test_warmup_rejects_other_dtypes():
+    result = runner.invoke(app, ["warmup", "--dtype", "float16"])
+    assert result.exit_code == 2
+    assert "float32 or float64" in result.output

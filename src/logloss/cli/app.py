@@ -18,6 +18,7 @@ from .fit import fit
 from .plot import app as plot_app
 from .predict import predict
 from .score import score
+from .warmup import warmup
 
 __all__ = ["app", "main"]
 
@@ -66,6 +67,7 @@ app.command("score")(score)
 app.add_typer(plot_app, name="plot")
 app.command("explain")(explain)
 app.command("demo")(demo)
+app.command("warmup")(warmup)
 
 
 def main() -> None:
