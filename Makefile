@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[all]"
+	$(VENV)/bin/logloss warmup  # compile the numba kernels into the cache once, at set-up
 	touch $(STAMP)
 
 demo: $(STAMP)
