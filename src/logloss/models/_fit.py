@@ -113,7 +113,9 @@ class FitSkeleton:
         return FitData(X, y_enc, classes, dtype, sw)
 
     def _fit_problem(self, data: FitData, params: Any) -> FitProblem:  # pragma: no cover
-        raise NotImplementedError
+        """Hook each estimator defines (step 4 above): its objective, starting point and
+        solver options for `data`. The skeleton itself has none to offer."""
+        raise NotImplementedError(f"{type(self).__name__} must define _fit_problem")
 
     def _run_fit(
         self, problem: FitProblem, classes: NDArray, dtype: np.dtype, params: Any
@@ -144,4 +146,6 @@ class FitSkeleton:
     def _store_solution(
         self, problem: FitProblem, result: OptimizeResult, params: Any
     ) -> None:  # pragma: no cover
-        raise NotImplementedError
+        """Hook each estimator defines (step 5 above): set its fitted attributes
+        (``coef_``, ``coefs_``, ``temperature_``, ...) from `result`."""
+        raise NotImplementedError(f"{type(self).__name__} must define _store_solution")

@@ -44,7 +44,8 @@ class LogitClassifierMixin(ClassifierMixin):
     """
 
     def _logits(self, X: NDArray) -> NDArray:  # pragma: no cover - defined by subclasses
-        raise NotImplementedError
+        """Hook each estimator defines: the logits of validated `X`, (n, 1) or (n, K)."""
+        raise NotImplementedError(f"{type(self).__name__} must define _logits")
 
     def _validated_logits(self, X: Any) -> NDArray:
         check_is_fitted(self)

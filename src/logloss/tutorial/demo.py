@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._stable import sigmoid
-from .._validation import check_scalar
+from .._validation import check_int, check_scalar
 from ._console import heading
 from .descent import curvature_bound, gradient_descent
 
@@ -110,8 +109,8 @@ def run_demo(
     True
     """
     started = time.perf_counter()
-    seed = _check_int(seed, "seed", low=0)
-    n_iter = _check_int(n_iter, "n_iter", low=1)
+    seed = check_int(seed, "seed", low=0)
+    n_iter = check_int(n_iter, "n_iter", low=1)
     if learning_rate is not None:
         learning_rate = check_scalar(learning_rate, "learning_rate", low=0.0, low_inclusive=False)
     out = _prepare_out_dir(out_dir)
@@ -362,14 +361,6 @@ def _step_metrics(con: Console, data: dict[str, np.ndarray], w: np.ndarray) -> d
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-
-
-def _check_int(value: Any, name: str, *, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"`{name}` must be an integer >= {low}; got {value}")
-    return int(value)
 
 
 def _prepare_out_dir(out_dir: str | Path) -> Path:
