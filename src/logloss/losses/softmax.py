@@ -10,7 +10,7 @@ gradient with respect to the logits in the same pass. Each public function retur
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -36,7 +36,14 @@ from .._validation import (
 from ..grad import register_twin
 from ._layout import ClassLayout, Reduction, is_probability_target, label_scales, reduce_rows
 
-__all__ = ["cross_entropy", "nll_loss", "softmax_focal_loss"]
+__all__ = [
+    "CERows",
+    "cross_entropy",
+    "cross_entropy_rows",
+    "nll_loss",
+    "reduce_ce_rows",
+    "softmax_focal_loss",
+]
 
 
 def _class_inputs(x: Any, name: str, axis: int, weight: Any, reduction: Any, ignore_index: Any):
@@ -71,28 +78,66 @@ def _softmax_rows(xp: Any, z: Any, target: Any, probs: bool, grad_out, need_grad
 # ---------------------------------------------------------------------------
 
 
-def _cross_entropy(
-    logits: ArrayLike,
-    target: ArrayLike,
+class CERows(NamedTuple):
+    """What one cross-entropy pass leaves: per-row float64 values and how to reduce them.
+
+    ``main`` (the weighted, smoothed cross-entropy of each canonical row) and ``lse``
+    (each row's log-sum-exp) are NumPy float64 on the kernel path and arrays of the
+    input's namespace otherwise; the reduced value is ``scale_main * sum(main) +
+    scale_z * z_loss * sum(lse**2)``; the gradient of that value (of the sum of
+    the per-row losses for ``"none"``) is ``grad`` in canonical ``(rows, C)`` layout, or
+    None when it was not asked for.
+    """
+
+    lay: ClassLayout
+    main: Any
+    lse: Any
+    scale_main: float
+    scale_z: float
+    z_loss: float
+    reduction: str
+    grad: Any
+
+
+def cross_entropy_rows(
+    logits: Any,
+    target: Any,
     *,
-    axis: int,
-    weight: ArrayLike | None,
-    ignore_index: int,
-    label_smoothing: float,
-    z_loss: float,
-    softcap: float | None,
-    reduction: Reduction,
+    axis: int = -1,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
+    reduction: Any = "mean",
     need_grad: bool = False,
     out: np.ndarray | None = None,
-):
+    count: float | None = None,
+) -> CERows:
+    """Validate, reshape and run one cross-entropy pass: :func:`cross_entropy`'s arguments.
+
+    `count` (a positive number, ``reduction="mean"`` only) replaces the mean's local
+    divisors (the summed class weights of the counted targets, and their number for
+    the z-loss) by one number the caller knows: the count of counted targets across
+    every micro-batch or worker, so that the partial losses add up to the global mean.
+    On the NumPy path the gradient is written into :meth:`ClassLayout.grad_buffer`
+    (``CERows.grad`` is then that buffer, and ``lay.finish_grad()`` delivers it).
+    """
     arr, xp, lay, w, reduction, ignore_index = _class_inputs(
         logits, "logits", axis, weight, reduction, ignore_index
     )
     eps = check_label_smoothing(label_smoothing)
     z_loss = check_scalar(z_loss, "z_loss", low=0.0)
     softcap = check_softcap(softcap)
+    if count is not None:
+        count = check_scalar(count, "count", low=0.0, low_inclusive=False)
+        if reduction != "mean":
+            raise ValueError(
+                f"`count` divides the mean; it needs reduction='mean', got {reduction!r}"
+            )
     t = asarray_in(xp, target, arr)
-    check_empty_mean(lay.n_rows, reduction, "logits")
+    if count is None:
+        check_empty_mean(lay.n_rows, reduction, "logits")
     if xp is not np:
         check_no_out(out, arr)
     grad_out = lay.grad_buffer(out) if need_grad and xp is np else None
@@ -116,14 +161,43 @@ def _cross_entropy(
         t = _flat_labels(t, lay, ignore_index, arr)
         scale_main, scale_z = label_scales(t, w, ignore_index, reduction)
         options["ignore_index"] = ignore_index
+    if count is not None:
+        scale_main = scale_z = 1.0 / count
     main, lse, g = _softmax_rows(
         xp, lay.z, t, probs, grad_out, need_grad, scale=scale_main, scale_z=scale_z, **options
     )
-    extra = z_loss * lse * lse if z_loss > 0.0 else None
-    value = reduce_rows(main, extra, reduction, scale_main, scale_z, lay.batch_shape, lay.dtype)
+    grad = grad_out if xp is np else g
+    return CERows(lay, main, lse, scale_main, scale_z, z_loss, reduction, grad)
+
+
+def reduce_ce_rows(r: CERows) -> Any:
+    """The loss :func:`cross_entropy` returns, from one pass's :class:`CERows`."""
+    extra = r.z_loss * r.lse * r.lse if r.z_loss > 0.0 else None
+    lay = r.lay
+    return reduce_rows(
+        r.main, extra, r.reduction, r.scale_main, r.scale_z, lay.batch_shape, lay.dtype
+    )
+
+
+def _cross_entropy(
+    logits: ArrayLike,
+    target: ArrayLike,
+    *,
+    axis: int,
+    weight: ArrayLike | None,
+    ignore_index: int,
+    label_smoothing: float,
+    z_loss: float,
+    softcap: float | None,
+    reduction: Reduction,
+    need_grad: bool = False,
+    out: np.ndarray | None = None,
+):
+    r = cross_entropy_rows(**locals())  # the parameters above, by name
+    value = reduce_ce_rows(r)
     if not need_grad:
         return value, None
-    return value, (lay.finish_grad() if xp is np else lay.grad_from(g))
+    return value, (r.lay.finish_grad() if r.lay.xp is np else r.lay.grad_from(r.grad))
 
 
 def cross_entropy(
