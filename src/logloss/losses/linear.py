@@ -156,8 +156,13 @@ def _prepare(
     z_loss,
     softcap,
     reduction,
+    scales: tuple[float, float] | None = None,
 ) -> _Problem:
-    """Check the options and the targets; put the operands in the compute dtype."""
+    """Check the options and the targets; put the operands in the compute dtype.
+
+    `scales` (the loss's and the z-loss's) replaces the mean's own divisors: a caller
+    that splits one mean into parts gives each part the whole's scales.
+    """
     cdtype = compute_dtype(dtype)
     batch_shape = h_in.shape[:-1]
     n_classes = w_in.shape[0]
@@ -180,7 +185,10 @@ def _prepare(
         t = None
         scale_main, scale_z = label_scales(y, options["weight"], ignore_index, reduction)
         options["ignore_index"] = ignore_index
-    check_empty_mean(n, reduction, "hidden")
+    if scales is None:
+        check_empty_mean(n, reduction, "hidden")
+    else:
+        scale_main, scale_z = scales
     # `weight` and `bias` are read by every chunk: converted once
     W = w_in.astype(cdtype, copy=False)
     if not (W.flags.c_contiguous or W.flags.f_contiguous):
@@ -349,11 +357,13 @@ def _linear_cross_entropy(
     class_weight: ArrayLike | None,
     reduction: Reduction,
     grads: dict[int, Any] | None = None,
+    scales: tuple[float, float] | None = None,
 ):
     """Value and, for the argnums keyed in `grads` (0 hidden, 1 weight, 2 bias), gradients.
 
-    `grads` maps each requested argnum to an output array or None. Every other parameter
-    is :func:`linear_cross_entropy`'s, passed by name (its defaults are written there).
+    `grads` maps each requested argnum to an output array or None; `scales` overrides
+    the mean's (loss, z-loss) scales (see ``_prepare``). Every other parameter is
+    :func:`linear_cross_entropy`'s, passed by name (its defaults are written there).
     """
     h_in, w_in, b_in, dtype = check_operands(hidden, weight, bias)
     reduction = check_reduction(reduction)
@@ -371,8 +381,9 @@ def _linear_cross_entropy(
             "(pass bias=..., or leave 2 out of argnums)"
         )
     p = _prepare(
-        h_in, w_in, b_in, dtype, target, class_weight=class_weight, reduction=reduction, **options
-    )
+        h_in, w_in, b_in, dtype, target, class_weight=class_weight, reduction=reduction,
+        scales=scales, **options,
+    )  # fmt: skip
     n_classes = w_in.shape[0]
     rows = chunk_size or default_chunk_size(p.n, n_classes, p.cdtype.itemsize)
     rows = max(1, min(rows, p.n))

@@ -15,12 +15,14 @@ torch.Size([8, 5])
 
 from __future__ import annotations
 
-from .functional import binary_cross_entropy_with_logits, cross_entropy
-from .modules import BCEWithLogitsLoss, CrossEntropyLoss
+from .functional import binary_cross_entropy_with_logits, cross_entropy, linear_cross_entropy
+from .modules import BCEWithLogitsLoss, CrossEntropyLoss, LinearCrossEntropyLoss
 
 __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "LinearCrossEntropyLoss",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "linear_cross_entropy",
 ]

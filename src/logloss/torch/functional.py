@@ -9,9 +9,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ._linear_op import linear_cross_entropy_op
 from ._ops import bce_with_logits_op, cross_entropy_op
 
-__all__ = ["binary_cross_entropy_with_logits", "cross_entropy"]
+__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "linear_cross_entropy"]
 
 
 def _needs_grad(input: Tensor) -> bool:
@@ -21,7 +22,8 @@ def _needs_grad(input: Tensor) -> bool:
 
 def _check_tensors(**tensors: object) -> None:
     for name, value in tensors.items():
-        if not isinstance(value, Tensor) and not (name != "input" and value is None):
+        optional = name in ("weight", "pos_weight", "linear_bias")
+        if not isinstance(value, Tensor) and not (optional and value is None):
             raise TypeError(f"`{name}` must be a torch.Tensor; got {type(value).__name__}")
 
 
@@ -133,4 +135,64 @@ def binary_cross_entropy_with_logits(
     loss, _ = bce_with_logits_op(
         input, target, weight, pos_weight, reduction, float(label_smoothing), _needs_grad(input)
     )
+    return loss
+
+
+def linear_cross_entropy(
+    input: Tensor,
+    linear_weight: Tensor,
+    target: Tensor,
+    *,
+    linear_bias: Tensor | None = None,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
+    chunk_size: int | None = None,
+    count: float | None = None,
+) -> Tensor:
+    r"""Cross-entropy of the logits ``input @ linear_weight.T + linear_bias``, never held.
+
+    ``torch.nn.functional.linear_cross_entropy``'s signature and semantics
+    (``linear_weight`` of shape ``(C, D)`` or ``(C, d1, ..., dK, D)`` for a K-dimensional
+    loss, ``linear_bias`` of shape ``(C, d1, ..., dK)``, integer or probability targets),
+    plus z-loss, soft-capping, `count` (see :func:`cross_entropy`) and `chunk_size` (rows
+    of logits held at once; default: at most 64 MiB and a tenth of the whole). The loss
+    and the gradients of `input`, `linear_weight` and `linear_bias` come from one chunked
+    pass in the forward:
+
+    .. math::
+
+        \frac{\partial L}{\partial h} = G W,\quad
+        \frac{\partial L}{\partial W} = G^\top h,\quad
+        \frac{\partial L}{\partial b} = \textstyle\sum_i G_i,
+        \qquad G = \partial L / \partial z
+
+    Examples
+    --------
+    >>> import torch, logloss.torch as lt
+    >>> h = torch.randn(6, 4)
+    >>> W = torch.randn(5, 4, requires_grad=True)
+    >>> y = torch.tensor([0, 1, 2, 3, 4, 0])
+    >>> loss = lt.linear_cross_entropy(h, W, y)
+    >>> torch.allclose(loss, torch.nn.functional.cross_entropy(h @ W.T, y))
+    True
+    >>> loss.backward(); W.grad.shape
+    torch.Size([5, 4])
+    """
+    _check_tensors(
+        input=input, linear_weight=linear_weight, target=target, linear_bias=linear_bias,
+        weight=weight,
+    )  # fmt: skip
+    need = torch.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (input, linear_weight, linear_bias)
+    )
+    loss, *_ = linear_cross_entropy_op(
+        input, linear_weight, target, linear_bias, weight, reduction, int(ignore_index),
+        float(label_smoothing), float(z_loss), None if softcap is None else float(softcap),
+        None if chunk_size is None else int(chunk_size), None if count is None else float(count),
+        need and reduction != "none",
+    )  # fmt: skip
     return loss
