@@ -33,6 +33,7 @@ __all__ = [
     "BoundaryData",
     "FeatureSlice",
     "boundary_data",
+    "model_input",
     "predict_file",
     "predict_table",
     "preprocessor_of",
@@ -70,6 +71,17 @@ def preprocessor_of(model: Any, metadata: Mapping[str, Any], source: str) -> Pre
     return pre
 
 
+def model_input(model: Any, X: NDArray[np.float64]) -> Any:
+    """The design matrix as `model` takes it: a table of its columns when it was fitted on
+    a DataFrame (saved from Python; an array would make scikit-learn warn), else `X`."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=[str(n) for n in names], copy=False)
+
+
 def predict_table(
     model: Any,
     preprocessor: Preprocessor,
@@ -90,6 +102,7 @@ def predict_table(
                 f"{closest_names(col, df.columns)}"
             )
     X, report = preprocessor.transform(df, source=source)
+    X = model_input(model, X)
     out = pd.DataFrame({col: df[col] for col in keep})
     if proba:
         P = model.predict_proba(X)
@@ -150,7 +163,7 @@ class FeatureSlice:
                     [self.preprocessor.categorical[col]["mode"]] * m, dtype="str"
                 )
         X, _ = self.preprocessor.transform(pd.DataFrame(columns))
-        return self.model.predict_proba(X)
+        return self.model.predict_proba(model_input(self.model, X))
 
 
 def predict_file(
