@@ -87,9 +87,7 @@ def pipeline_of(model: Any, state: Any, source: str = "the model file") -> Any:
             f"{source} is inconsistent: its preprocessing makes {pre.n_features_out} features "
             f"but its model takes {model.n_features_in_}"
         )
-    return Pipeline(
-        [("preprocess", TablePreprocessor.from_preprocessor(pre)), ("model", model)]
-    )
+    return Pipeline([("preprocess", TablePreprocessor.from_preprocessor(pre)), ("model", model)])
 
 
 def save(model: Any, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
