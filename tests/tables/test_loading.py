@@ -75,6 +75,17 @@ def test_load_of_a_cli_model_is_a_pipeline_that_predicts_as_logloss_predict(tmp_
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert pipe.predict_proba(df).shape == (len(df), 2)
+    # the estimator's fitted attributes read through, as when the file loaded as the estimator
+    assert pipe.n_iter_ == pipe[-1].n_iter_ >= 1
+    assert pipe.loss_curve_ == pipe[-1].loss_curve_
+    with pytest.raises(AttributeError, match="no attribute 'nothing_'"):
+        getattr(pipe, "nothing_")  # noqa: B009
+    if not extra:  # (a TemperatureScaling step calibrates a fitted estimator: no refit)
+        from sklearn.base import clone
+
+        refit = clone(pipe).fit(df.drop(columns="label"), df["label"])
+        names = ["x1", "x2", "colour=Black", "colour=Red"]
+        assert refit[0].get_feature_names_out().tolist() == names
     pipe2, meta = ll.load(model_path, with_metadata=True)
     assert meta["target"]["name"] == "label"
     np.testing.assert_array_equal(pipe2.predict_proba(df), pipe.predict_proba(df))
@@ -91,6 +102,7 @@ def test_model_files_of_0_1_0_load_as_pipelines_that_predict_the_same():
         "colour=green",
         "colour=red",
     ]
+    assert pipe.coef_.shape == (1, 5)
     with pytest.warns(UserWarning, match="purple"):
         proba = pipe.predict_proba(pd.read_csv(OLD / "cli-new.csv"))
     expected = pd.read_csv(OLD / "cli-new-proba.csv").to_numpy()

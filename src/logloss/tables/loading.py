@@ -36,10 +36,13 @@ def load(path: str | os.PathLike, *, with_metadata: bool = False) -> Any:
     Returns
     -------
     model, or (model, dict) when `with_metadata`
-        For a file with preprocessing, ``Pipeline([("preprocess",
-        TablePreprocessor), ("model", estimator)])``, whose ``feature_names_in_``
-        are the table's columns and whose ``predict_proba(df)`` equals
-        ``logloss predict``'s probabilities; otherwise the estimator. Loading is
+        For a file with ``logloss fit``'s preprocessing, a
+        :class:`~logloss.tables.transformer.TablePipeline` (a scikit-learn
+        ``Pipeline([("preprocess", TablePreprocessor), ("model", estimator)])``),
+        whose ``feature_names_in_`` are the table's columns, whose
+        ``predict_proba(df)`` equals ``logloss predict``'s probabilities, and
+        which reads the estimator's fitted attributes (``coef_``, ``n_iter_``, ...)
+        through; otherwise the estimator. Loading is
         :func:`logloss.model_file.load`: every field checked, no code run.
 
     Raises
@@ -66,17 +69,21 @@ def load(path: str | os.PathLike, *, with_metadata: bool = False) -> Any:
     """
     model, metadata = model_file.load(path, with_metadata=True)
     state = metadata.get("preprocessing")
-    if state is not None:
+    if _is_table_state(state):
         model = pipeline_of(model, state, f"'{Path(path)}'")
     return (model, metadata) if with_metadata else model
 
 
-def pipeline_of(model: Any, state: Any, source: str = "the model file") -> Any:
-    """``Pipeline([("preprocess", TablePreprocessor), ("model", model)])`` from a
-    preprocessing state (:meth:`Preprocessor.to_dict`) and a fitted estimator."""
-    from sklearn.pipeline import Pipeline
+def _is_table_state(state: Any) -> bool:
+    """A preprocessing state as ``logloss fit`` writes it (a caller's own metadata under
+    the same key, saved from Python, is left alone: that model loads as before)."""
+    return isinstance(state, dict) and {"format_version", "columns"} <= set(state)
 
-    from .transformer import TablePreprocessor
+
+def pipeline_of(model: Any, state: Any, source: str = "the model file") -> Any:
+    """A :class:`TablePipeline` of a :class:`TablePreprocessor` and a fitted estimator,
+    from a preprocessing state (:meth:`Preprocessor.to_dict`)."""
+    from .transformer import TablePipeline, TablePreprocessor
 
     try:
         pre = Preprocessor.from_dict(state)
@@ -87,7 +94,9 @@ def pipeline_of(model: Any, state: Any, source: str = "the model file") -> Any:
             f"{source} is inconsistent: its preprocessing makes {pre.n_features_out} features "
             f"but its model takes {model.n_features_in_}"
         )
-    return Pipeline([("preprocess", TablePreprocessor.from_preprocessor(pre)), ("model", model)])
+    return TablePipeline(
+        [("preprocess", TablePreprocessor.from_preprocessor(pre)), ("model", model)]
+    )
 
 
 def save(model: Any, path: str | os.PathLike, *, metadata: dict | None = None) -> Path:
@@ -126,4 +135,8 @@ def save(model: Any, path: str | os.PathLike, *, metadata: dict | None = None) -
 
 
 def _is_pipeline(model: Any) -> bool:
-    return type(model).__name__ == "Pipeline" and type(model).__module__.startswith("sklearn.")
+    if not hasattr(model, "steps"):
+        return False
+    from sklearn.pipeline import Pipeline
+
+    return isinstance(model, Pipeline)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from .preprocess import MAX_CATEGORIES, Preprocessor, TooManyCategoriesError
@@ -22,7 +23,7 @@ from .preprocess import MAX_CATEGORIES, Preprocessor, TooManyCategoriesError
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
-__all__ = ["TablePreprocessor"]
+__all__ = ["TablePipeline", "TablePreprocessor"]
 
 
 class TablePreprocessor(TransformerMixin, BaseEstimator):
@@ -171,6 +172,35 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         tags.input_tags.categorical = True
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+
+class TablePipeline(Pipeline):
+    """A scikit-learn ``Pipeline`` that also reads its final estimator's fitted attributes.
+
+    ``logloss.load`` returns one for a model file written by ``logloss fit``
+    (a :class:`TablePreprocessor`, then the estimator), so that ``model.coef_``,
+    ``model.n_iter_`` or ``model.loss_curve_`` still read as they did when the
+    file loaded as the bare estimator. Everything else is ``Pipeline``'s.
+
+    Examples
+    --------
+    >>> import pandas as pd, logloss as ll
+    >>> df = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "c": ["a", "b", "a", "b"]})
+    >>> pipe = TablePipeline([("preprocess", ll.TablePreprocessor()),
+    ...                       ("model", ll.LogisticRegression())]).fit(df, [0, 0, 1, 1])
+    >>> pipe.coef_.shape, pipe.feature_names_in_.tolist()
+    ((1, 2), ['x', 'c'])
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: a fitted attribute ("coef_") of the last step.
+        steps = self.__dict__.get("steps")
+        if name.endswith("_") and not name.startswith("__") and steps:
+            try:
+                return getattr(steps[-1][1], name)
+            except AttributeError:
+                pass
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 def _frame(
