@@ -139,6 +139,11 @@ def test_a_pipeline_saves_and_loads_again(tmp_path):
         df.drop(columns="label"), df["label"]
     )
     ll.save(own, tmp_path / "own.npz")
+    from sklearn.preprocessing import StandardScaler
+
+    other = make_pipeline(StandardScaler(), ll.LogisticRegression()).fit(df[["x2"]], df["label"])
+    with pytest.raises(TypeError, match="fitted TablePreprocessor followed by"):
+        ll.save(other, tmp_path / "other.npz")
     _, got = _predict_cli(tmp_path / "own.npz", tmp_path / "train.csv", tmp_path / "p.csv")
     np.testing.assert_allclose(got.to_numpy(), own.predict_proba(df), rtol=1e-15, atol=1e-16)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import model_file
 from ..model_file import ModelFileError
-from .preprocess import Preprocessor
+from .prediction import stored_preprocessor
 
 __all__ = ["load", "pipeline_of", "save"]
 
@@ -86,14 +86,9 @@ def pipeline_of(model: Any, state: Any, source: str = "the model file") -> Any:
     from .transformer import TablePipeline, TablePreprocessor
 
     try:
-        pre = Preprocessor.from_dict(state)
+        pre = stored_preprocessor(model, state, source)
     except ValueError as exc:
-        raise ModelFileError(f"{source} holds invalid preprocessing: {exc}") from None
-    if pre.n_features_out != model.n_features_in_:
-        raise ModelFileError(
-            f"{source} is inconsistent: its preprocessing makes {pre.n_features_out} features "
-            f"but its model takes {model.n_features_in_}"
-        )
+        raise ModelFileError(str(exc)) from None
     return TablePipeline(
         [("preprocess", TablePreprocessor.from_preprocessor(pre)), ("model", model)]
     )
@@ -117,9 +112,11 @@ def save(model: Any, path: str | os.PathLike, *, metadata: dict | None = None) -
     'LogisticRegression'
     """
     if _is_pipeline(model):
+        from .transformer import TablePreprocessor
+
         steps = [step for _, step in model.steps if step not in (None, "passthrough")]
         first = steps[0] if len(steps) == 2 else None
-        if type(first).__name__ != "TablePreprocessor" or not hasattr(first, "preprocessor_"):
+        if not isinstance(first, TablePreprocessor) or not hasattr(first, "preprocessor_"):
             raise TypeError(
                 "a Pipeline is saved when it is a fitted TablePreprocessor followed by a "
                 f"logloss estimator; got the steps {[type(s).__name__ for s in steps]}"

@@ -37,6 +37,7 @@ __all__ = [
     "predict_file",
     "predict_table",
     "preprocessor_of",
+    "stored_preprocessor",
 ]
 
 
@@ -59,6 +60,12 @@ def preprocessor_of(model: Any, metadata: Mapping[str, Any], source: str) -> Pre
         }
         pre.fitted = True
         return pre
+    return stored_preprocessor(model, state, source)
+
+
+def stored_preprocessor(model: Any, state: Any, source: str) -> Preprocessor:
+    """A preprocessing state (:meth:`Preprocessor.to_dict`) read back and checked against
+    the model's input size; a ``ValueError`` naming `source` otherwise."""
     try:
         pre = Preprocessor.from_dict(state)
     except ValueError as exc:
