@@ -127,8 +127,18 @@ def test_table_preprocessor_takes_an_array():
     assert tp.get_feature_names_out().tolist() == ["x0", "x1"]
     # column 1: the gap becomes the median 3, then (x - 3) / 1
     np.testing.assert_allclose(tp.transform(X)[:, 1], [0.0, -1.0, 1.0])
-    with pytest.raises(ValueError, match="3 columns.*2"):
+    with pytest.raises(ValueError, match="X has 3 features, but TablePreprocessor is expecting 2"):
         tp.transform(np.zeros((2, 3)))
+
+
+def test_table_preprocessor_passes_scikit_learn_estimator_checks():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the checks' own notes (e.g. array API skipped)
+        results = check_estimator(ll.TablePreprocessor(), on_fail=None)
+    failed = {r["check_name"]: str(r["exception"]) for r in results if r["status"] == "failed"}
+    assert not failed
 
 
 # -- finding 13: the reference level, and what older states keep --

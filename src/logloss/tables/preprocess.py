@@ -216,6 +216,8 @@ class Preprocessor:
         """
         frames = as_frames(df)
         self.columns = [str(c) for c in columns]
+        if not self.columns:
+            raise ValueError("no feature columns are given to fit on")
         self.numeric, self.categorical = {}, {}
         for col in self.columns:
             if col not in frames[0].columns:

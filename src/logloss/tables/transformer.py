@@ -218,12 +218,26 @@ def _frame(
         if columns != list(X.columns):
             X = X.set_axis(columns, axis=1)
         return X, columns
+    if hasattr(X, "tocsr"):  # a scipy sparse matrix or array
+        raise TypeError("sparse input is not supported by TablePreprocessor; pass a table")
     array = np.asarray(X)
     if array.ndim != 2:
-        raise ValueError(f"`X` must be a table (2-D); got an array of shape {array.shape}")
+        raise ValueError(
+            f"`X` must be a table (2-D); got an array of shape {array.shape}. Reshape your data "
+            "with X.reshape(-1, 1) for one column or X.reshape(1, -1) for one row"
+        )
+    if array.dtype.kind == "c":
+        raise ValueError("Complex data not supported by TablePreprocessor")
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if array.shape[axis] == 0:
+            raise ValueError(
+                f"Found array with 0 {what}(s) (shape={array.shape}) while a minimum of 1 "
+                "is required by TablePreprocessor"
+            )
     if n_columns is not None and array.shape[1] != n_columns:
         raise ValueError(
-            f"`X` has {array.shape[1]} columns; this TablePreprocessor was fitted on {n_columns}"
+            f"X has {array.shape[1]} features, but TablePreprocessor is expecting {n_columns} "
+            "features as input"
         )
     if names is None:
         names = [f"x{j}" for j in range(array.shape[1])]
