@@ -154,3 +154,18 @@ def _fit(tmp_path, df):
     result = runner.invoke(app, ["fit", str(tmp_path / "train.csv"), "-t", "label", "-o", str(out)])
     assert result.exit_code == 0, result.output
     return out
+
+
+def test_a_model_file_whose_preprocessing_does_not_fit_its_model_is_refused(tmp_path):
+    from logloss.model_file import ModelFileError
+    from logloss.tables import Preprocessor
+
+    df = make_table().dropna()
+    model = ll.LogisticRegression().fit(df[["x1", "x2"]].to_numpy(), df["label"])
+    wrong = Preprocessor().fit(df, ["x1", "x2", "colour"]).to_dict()  # 4 features, not 2
+    path = ll.save(model, tmp_path / "m.npz", metadata={"preprocessing": wrong})
+    with pytest.raises(ModelFileError, match="makes 4 features but its model takes 2"):
+        ll.load(path)
+    # a caller's own metadata under the same key is not logloss fit's: the estimator, as before
+    path = ll.save(model, tmp_path / "n.npz", metadata={"preprocessing": "my scaler v2"})
+    assert isinstance(ll.load(path), ll.LogisticRegression)
