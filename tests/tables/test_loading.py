@@ -169,3 +169,14 @@ def test_a_model_file_whose_preprocessing_does_not_fit_its_model_is_refused(tmp_
     # a caller's own metadata under the same key is not logloss fit's: the estimator, as before
     path = ll.save(model, tmp_path / "n.npz", metadata={"preprocessing": "my scaler v2"})
     assert isinstance(ll.load(path), ll.LogisticRegression)
+
+
+def test_the_cli_category_limit_error_names_the_option_and_the_value(tmp_path):
+    df = pd.DataFrame({"dest": [f"A{i:03d}" for i in range(104)] * 2, "x": range(208)})
+    df["y"] = np.where(df["x"] % 3 == 0, "a", "b")
+    df.to_csv(tmp_path / "d.csv", index=False)
+    args = ["fit", str(tmp_path / "d.csv"), "-t", "y", "-o", str(tmp_path / "m.npz")]
+    args += ["--test-size", "0"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "--drop dest" in result.stderr and "--max-categories 104" in result.stderr
