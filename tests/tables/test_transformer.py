@@ -80,8 +80,15 @@ def test_table_preprocessor_matches_an_independent_reference():
     # unseen and missing levels are the reference level (as a missing number is the median)
     new = X_df.iloc[:3].copy()
     new["colour"] = ["purple", None, "White"]
-    with pytest.warns(UserWarning, match=r"not seen in training.*'purple'.*'White'"):
+    with pytest.warns(UserWarning, match=r"not seen in training.*'purple'.*'White'") as caught:
         out = tp.transform(new)
+    assert caught[0].filename == __file__  # the user's line, not a library's
+    from sklearn.pipeline import make_pipeline
+
+    pipe = make_pipeline(ll.TablePreprocessor(), ll.LogisticRegression()).fit(X_df, df["label"])
+    with pytest.warns(UserWarning, match="purple") as caught:
+        pipe.predict_proba(new)
+    assert caught[0].filename == __file__
     np.testing.assert_array_equal(out[:, 2:], np.zeros((3, 2)))
 
 

@@ -8,6 +8,7 @@ so that a Python user gets the numbers ``logloss fit`` trains on, in a
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -153,7 +154,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         matrix, report = self.preprocessor_.transform(df, source="X")
         for message in report.messages(self.preprocessor_):
             if message.startswith("Warning: "):
-                warnings.warn(message[len("Warning: ") :], UserWarning, stacklevel=2)
+                warnings.warn(message[len("Warning: ") :], UserWarning, stacklevel=_user_level())
         return matrix
 
     def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
@@ -201,6 +202,18 @@ class TablePipeline(Pipeline):
             except AttributeError:
                 pass
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def _user_level() -> int:
+    """The `stacklevel` of the first caller outside logloss and scikit-learn (a Pipeline's
+    methods call transform), so that a warning names the user's line, not a library's."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in (
+        "logloss",
+        "sklearn",
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _frame(
