@@ -32,8 +32,9 @@ _LAZY = {
     "SoftmaxRegression": "logloss.models",
     "MLPClassifier": "logloss.models",
     "TemperatureScaling": "logloss.models",
-    "save": "logloss.model_file",
-    "load": "logloss.model_file",
+    "TablePreprocessor": "logloss.tables.transformer",
+    "save": "logloss.tables.loading",
+    "load": "logloss.tables.loading",
     "ModelFileError": "logloss.model_file",
 }
 

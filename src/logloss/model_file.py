@@ -292,8 +292,20 @@ def _check_model(model: Any, where: str) -> None:
 
 
 def _probe(model: Any) -> None:
-    """Predict on two rows of zeros: the arrays must fit together and give probabilities."""
-    X = np.zeros((2, model.n_features_in_))
+    """Predict on two rows of zeros: the arrays must fit together and give probabilities.
+
+    A model fitted on a table is probed with a table of its columns, as it is used;
+    an array would make scikit-learn warn that X has no feature names.
+    """
+    X: Any = np.zeros((2, model.n_features_in_))
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - fitted on another library's table
+            pass
+        else:
+            X = pd.DataFrame(X, columns=[str(n) for n in names])
     try:
         proba = np.asarray(model.predict_proba(X))
     except MemoryError:

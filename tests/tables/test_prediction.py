@@ -81,7 +81,7 @@ def test_preprocessor_of_a_model_saved_without_preprocessing(saved):
     with pytest.raises(ValueError, match="holds no preprocessing"):
         preprocessor_of(model, {}, "'m.npz'")
     wrong = Preprocessor().fit(pd.DataFrame({"a": [1.0, 2.0]}), ["a"]).to_dict()
-    with pytest.raises(ValueError, match="makes 1 features but its model takes 4"):
+    with pytest.raises(ValueError, match="makes 1 features but its model takes 3"):
         preprocessor_of(model, {"preprocessing": wrong}, "'m.npz'")
 
 

@@ -16,13 +16,14 @@ from logloss.tables import Preprocessor  # noqa: E402
 def test_preprocessor_encodes_standardises_and_imputes(frame):
     df = frame
     pre = Preprocessor().fit(df, ["x", "n", "flag", "colour"])
-    assert pre.feature_names_out == ["x", "n", "flag", "colour=blue", "colour=red"]
+    # 'red' is the most frequent colour: the reference level, with no column of its own
+    assert pre.feature_names_out == ["x", "n", "flag", "colour=blue"]
     X, report = pre.transform(df)
     present = np.array([1.0, 3.0, 5.0])
     expected_x = (np.array([1.0, 3.0, 3.0, 5.0]) - present.mean()) / present.std()
     np.testing.assert_allclose(X[:, 0], expected_x)  # the median (3) fills the gap
     np.testing.assert_allclose(X[:, 1], (df["n"] - 2.5) / df["n"].std(ddof=0))
-    np.testing.assert_array_equal(X[:, 3:], [[0, 1], [1, 0], [0, 0], [0, 1]])
+    np.testing.assert_array_equal(X[:, 3:], [[0], [1], [0], [0]])
     assert report.imputed == {"x": 1} and report.missing_categories == {"colour": 1}
     assert X.flags.c_contiguous and X.dtype == np.float64
     messages = report.messages(pre)
@@ -52,12 +53,23 @@ def test_preprocessor_unseen_categories_and_missing_columns(frame):
     pre = Preprocessor().fit(frame, ["x", "colour"])
     new = pd.DataFrame({"x": [1.0, 2.0, 3.0], "colour": ["purple", "red", "purple"]})
     X, report = pre.transform(new)
-    np.testing.assert_array_equal(X[:, 1:], [[0, 0], [0, 1], [0, 0]])
+    np.testing.assert_array_equal(X[:, 1:], [[0], [0], [0]])  # as the reference, 'red'
     assert report.unseen == {"colour": {"purple": 2}}
     assert (
-        "Warning: 2 categories not seen in training were encoded as all zeros"
-        in report.messages(pre)[-1]
+        "Warning: 2 categories not seen in training were encoded as the most frequent level "
+        "of their column: colour: 'purple' (2 rows → 'red')." == report.messages(pre)[-1]
     )
+    X, report = pre.transform(frame)
+    assert report.messages(pre) == [
+        "Imputed 1 missing numeric value with the training median: x (1 → 3).",
+        "1 missing text value encoded as the most frequent level of their column: "
+        "colour (1 → 'red').",
+    ]
+    every = Preprocessor(reference=None).fit(frame, ["x", "colour"])
+    X, report = every.transform(new)
+    np.testing.assert_array_equal(X[:, 1:], [[0, 0], [0, 1], [0, 0]])
+    message = report.messages(every)[-1]
+    assert "were encoded as all zeros: colour: 'purple' (2 rows)." in message
     with pytest.raises(ValueError, match="lacks 1 column the model was trained on: 'colour'"):
         pre.transform(new.drop(columns=["colour"]))
     with pytest.raises(ValueError, match="was numeric in training but holds text"):
@@ -99,6 +111,10 @@ def test_preprocessor_state_is_json_and_round_trips(frame):
         lambda s: s["categorical"]["colour"].update(mode="green"),
         lambda s: s.update(columns=["x"]),
         lambda s: s["numeric"].update(colour={"kind": "numeric"}),
+        lambda s: s.update(reference="first"),
+        lambda s: s["categorical"]["colour"].update(reference="green"),
+        lambda s: s["categorical"]["colour"].update(reference=None),
+        lambda s: s.update(reference=None),
     ],
 )
 def test_preprocessor_state_is_validated(edit, frame):

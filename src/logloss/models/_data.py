@@ -7,6 +7,8 @@ Each check is scikit-learn's where one exists (``validate_data`` records
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -27,14 +29,15 @@ def validate_X(est: BaseEstimator, X: Any, dtype: np.dtype | None, reset: bool) 
         if X.shape[1] == getattr(est, "n_features_in_", None):
             check_finite_columns(X)
             return X
-    X = validate_data(
-        est,
-        X,
-        reset=reset,
-        dtype=[np.float64, np.float32] if dtype is None else dtype,
-        order="C",
-        ensure_all_finite=False,
-    )
+    with _naming_text_columns(X):
+        X = validate_data(
+            est,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32] if dtype is None else dtype,
+            order="C",
+            ensure_all_finite=False,
+        )
     check_finite_columns(X, getattr(est, "feature_names_in_", None))
     return X
 
@@ -50,9 +53,10 @@ def validate_Xy(
         if hasattr(est, "feature_names_in_"):
             del est.feature_names_in_
     else:
-        X, y = validate_data(
-            est, X, y, dtype=[np.float64, np.float32], order="C", ensure_all_finite=False
-        )
+        with _naming_text_columns(X):
+            X, y = validate_data(
+                est, X, y, dtype=[np.float64, np.float32], order="C", ensure_all_finite=False
+            )
     dtype = check_compute_dtype(dtype_param, X.dtype)
     X = np.ascontiguousarray(X, dtype=dtype)
     check_finite_columns(X, getattr(est, "feature_names_in_", None))
@@ -62,6 +66,44 @@ def validate_Xy(
     classes, y_enc = np.unique(y, return_inverse=True)
     check_two_classes(classes, "train a classifier")
     return X, y_enc.reshape(-1), classes, dtype
+
+
+@contextlib.contextmanager
+def _naming_text_columns(X: Any) -> Iterator[None]:
+    """A failed conversion of a DataFrame with text columns says which, and what to do."""
+    try:
+        yield
+    except ValueError:
+        found = _text_columns(X)
+        if not found:
+            raise
+        names = ", ".join(repr(name) for name, _ in found[:10])
+        more = f" and {len(found) - 10} more" if len(found) > 10 else ""
+        raise ValueError(
+            f"`X` has {len(found)} column{'s' if len(found) != 1 else ''} of text, which an "
+            f"estimator cannot use as numbers: {names}{more} (e.g. {found[0][1]!r}); encode "
+            "them first, e.g. with make_pipeline(logloss.TablePreprocessor(), estimator), "
+            "which standardises numbers and one-hot encodes text as `logloss fit` does"
+        ) from None
+
+
+def _text_columns(X: Any) -> list[tuple[str, Any]]:
+    """The columns of a pandas DataFrame that do not convert to numbers, each with a value
+    that does not (none for anything else)."""
+    if not (type(X).__module__.startswith("pandas") and hasattr(X, "columns")):
+        return []
+    import pandas as pd
+
+    found = []
+    for j, name in enumerate(X.columns):
+        column = X.iloc[:, j]
+        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+            continue
+        values = column.dropna()
+        bad = pd.to_numeric(values.astype(object), errors="coerce").isna().to_numpy()
+        if bad.any():
+            found.append((str(name), values.iloc[int(np.flatnonzero(bad)[0])]))
+    return found
 
 
 def _plain_X(X: Any, dtype: np.dtype | None) -> bool:

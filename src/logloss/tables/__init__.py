@@ -12,6 +12,11 @@
   :mod:`~logloss.tables.fit_run`: the fit workflow, with checkpoints and resuming.
 - :mod:`~logloss.tables.prediction` and :mod:`~logloss.tables.scoring`: predicting
   with a model file, and scoring the probabilities any model wrote into a table.
+- :mod:`~logloss.tables.transformer`: the same preprocessing as a scikit-learn
+  transformer (``logloss.TablePreprocessor``); :mod:`~logloss.tables.loading`:
+  ``logloss.load``/``logloss.save``, which give a model file written by
+  ``logloss fit`` back as one pipeline. Both import scikit-learn, so they are
+  imported by name, not here.
 
 Every mistake in the data is a ``ValueError`` (or an ``OSError``) whose message
 names the file or column and what is wrong with it, so the command line can print
@@ -34,7 +39,7 @@ from .prediction import (
     predict_table,
     preprocessor_of,
 )
-from .preprocess import Preprocessor, TransformReport
+from .preprocess import Preprocessor, TooManyCategoriesError, TransformReport
 from .scoring import ScoringInputs, read_scoring_inputs, score_file, scoring_inputs
 from .training import (
     Prepared,
@@ -60,6 +65,7 @@ __all__ = [
     "Preprocessor",
     "ScoringInputs",
     "Target",
+    "TooManyCategoriesError",
     "TransformReport",
     "base_estimator",
     "boundary_data",

@@ -33,9 +33,11 @@ __all__ = [
     "BoundaryData",
     "FeatureSlice",
     "boundary_data",
+    "model_input",
     "predict_file",
     "predict_table",
     "preprocessor_of",
+    "stored_preprocessor",
 ]
 
 
@@ -58,6 +60,12 @@ def preprocessor_of(model: Any, metadata: Mapping[str, Any], source: str) -> Pre
         }
         pre.fitted = True
         return pre
+    return stored_preprocessor(model, state, source)
+
+
+def stored_preprocessor(model: Any, state: Any, source: str) -> Preprocessor:
+    """A preprocessing state (:meth:`Preprocessor.to_dict`) read back and checked against
+    the model's input size; a ``ValueError`` naming `source` otherwise."""
     try:
         pre = Preprocessor.from_dict(state)
     except ValueError as exc:
@@ -68,6 +76,17 @@ def preprocessor_of(model: Any, metadata: Mapping[str, Any], source: str) -> Pre
             f"but its model takes {model.n_features_in_}"
         )
     return pre
+
+
+def model_input(model: Any, X: NDArray[np.float64]) -> Any:
+    """The design matrix as `model` takes it: a table of its columns when it was fitted on
+    a DataFrame (saved from Python; an array would make scikit-learn warn), else `X`."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=[str(n) for n in names], copy=False)
 
 
 def predict_table(
@@ -90,6 +109,7 @@ def predict_table(
                 f"{closest_names(col, df.columns)}"
             )
     X, report = preprocessor.transform(df, source=source)
+    X = model_input(model, X)
     out = pd.DataFrame({col: df[col] for col in keep})
     if proba:
         P = model.predict_proba(X)
@@ -150,7 +170,7 @@ class FeatureSlice:
                     [self.preprocessor.categorical[col]["mode"]] * m, dtype="str"
                 )
         X, _ = self.preprocessor.transform(pd.DataFrame(columns))
-        return self.model.predict_proba(X)
+        return self.model.predict_proba(model_input(self.model, X))
 
 
 def predict_file(

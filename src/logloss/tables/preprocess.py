@@ -4,7 +4,8 @@
 table with the same columns straight into one float64 matrix (no copy of the
 table); :class:`TransformReport` says what it had to impute or could not encode.
 Its whole state is plain JSON (:meth:`Preprocessor.to_dict`), which is how a model
-file carries it.
+file carries it. :class:`logloss.TablePreprocessor` (``transformer.py``) is the same
+preprocessing as a scikit-learn transformer.
 """
 
 from __future__ import annotations
@@ -19,16 +20,48 @@ from numpy.typing import NDArray
 
 from .columns import as_float, as_frames, as_text, closest_names, column_kind, column_of
 from .files import release_arrow_memory
+from .preprocess_state import FORMAT_VERSION, REFERENCES, read_state
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
-__all__ = ["FORMAT_VERSION", "MAX_CATEGORIES", "Preprocessor", "TransformReport"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_CATEGORIES",
+    "REFERENCES",
+    "Preprocessor",
+    "TooManyCategoriesError",
+    "TransformReport",
+]
 
 # A text column with more distinct values than this is almost surely an identifier.
 MAX_CATEGORIES = 100
-# Version of the state :meth:`Preprocessor.to_dict` writes; a newer one is refused.
-FORMAT_VERSION = 1
+
+
+class TooManyCategoriesError(ValueError):
+    """A text column with more distinct values than ``max_categories`` allows.
+
+    The message names the command line's options; :meth:`message` words it for
+    another caller (the Python transformer names its parameters).
+    """
+
+    def __init__(self, column: str, n_levels: int, limit: int) -> None:
+        self.column, self.n_levels, self.limit = column, n_levels, limit
+        super().__init__(
+            self.message(
+                f"--max-categories {limit}",
+                f"drop it with --drop {column}",
+                f"admit it with --max-categories {n_levels}",
+            )
+        )
+
+    def message(self, limit: str, drop: str, admit: str) -> str:
+        """The sentence with the caller's names for the limit and the two ways out."""
+        return (
+            f"the text column {self.column!r} has {self.n_levels:,} distinct values, more "
+            f"than the {self.limit} categories one-hot encoding allows ({limit}); if it is "
+            f"an identifier, {drop}; if it is a category, {admit}"
+        )
 
 
 @dataclass
@@ -57,12 +90,12 @@ class TransformReport:
         if self.missing_categories:
             total = sum(self.missing_categories.values())
             items = list(self.missing_categories.items())
-            parts = ", ".join(f"{col} ({n:,})" for col, n in items[:5]) + (
-                f" and {len(items) - 5} more columns" if len(items) > 5 else ""
-            )
+            parts = ", ".join(
+                f"{col} ({n:,}{_as_level(preprocessor, col)})" for col, n in items[:5]
+            ) + (f" and {len(items) - 5} more columns" if len(items) > 5 else "")
             out.append(
-                f"{total:,} missing text value{'s' if total != 1 else ''} encoded as all zeros: "
-                f"{parts}."
+                f"{total:,} missing text value{'s' if total != 1 else ''} encoded as "
+                f"{_as_what(preprocessor, self.missing_categories)}: {parts}."
             )
         if self.unseen:
             total = sum(sum(v.values()) for v in self.unseen.values())
@@ -71,16 +104,33 @@ class TransformReport:
                 examples = ", ".join(repr(v) for v in list(values)[:3])
                 more = f" and {len(values) - 3} more" if len(values) > 3 else ""
                 count = sum(values.values())
-                parts.append(f"{col}: {examples}{more} ({count:,} row{'s' if count != 1 else ''})")
+                parts.append(
+                    f"{col}: {examples}{more} ({count:,} row{'s' if count != 1 else ''}"
+                    f"{_as_level(preprocessor, col)})"
+                )
             out.append(
                 f"Warning: {total:,} categor{'ies' if total != 1 else 'y'} not seen in training "
-                f"{'were' if total != 1 else 'was'} encoded as all zeros: {'; '.join(parts)}."
+                f"{'were' if total != 1 else 'was'} encoded as "
+                f"{_as_what(preprocessor, self.unseen)}: {'; '.join(parts)}."
             )
         return out
 
 
 def _fmt(x: float) -> str:
     return f"{x:.6g}"
+
+
+def _as_what(preprocessor: Preprocessor, columns: Iterable[str]) -> str:
+    """How a missing or unseen category was encoded: its column's reference level, or zeros."""
+    if all(preprocessor.categorical[col]["reference"] is None for col in columns):
+        return "all zeros"
+    return "the most frequent level of their column"
+
+
+def _as_level(preprocessor: Preprocessor, col: str) -> str:
+    """`` → 'White'``: the level a missing or unseen category of `col` became (if any)."""
+    level = preprocessor.categorical[col]["reference"]
+    return "" if level is None else f" → {level!r}"
 
 
 class Preprocessor:
@@ -92,40 +142,60 @@ class Preprocessor:
     - a numeric (or boolean) column ``c`` becomes ``(x - mean) / std``, where the
       mean and standard deviation are those of the training values; a missing
       value is first replaced by the training median (a constant column gives 0);
-    - a text column with training categories ``k_1 < ... < k_m`` becomes ``m``
-      0/1 columns named ``c=k_j``; a missing value, or one never seen in
-      training, gives a row of zeros (counted in the :class:`TransformReport`).
+    - a text column with training categories ``k_1 < ... < k_m`` and reference
+      level ``k_r`` (the most frequent training value; a tie goes to the first in
+      sorted order) becomes ``m - 1`` 0/1 columns named ``c=k_j``, ``j != r``, so
+      that each coefficient is the effect of ``k_j`` against ``k_r`` and reads
+      alone. A missing value, or one never seen in training, is encoded as the
+      reference level (a row of zeros), as a missing number becomes the median;
+      the :class:`TransformReport` counts them. :attr:`references` names each
+      column's reference level.
 
+    With ``reference=None`` every level keeps its column and a missing or unseen
+    value is a row of zeros: the coding of the states of format version 1 (model
+    files written before reference levels), which still load and encode as then.
     The state is plain JSON (:meth:`to_dict` / :meth:`from_dict`).
 
     Parameters
     ----------
     max_categories : int, default 100
         A text column with more distinct training values than this is a
-        ``ValueError`` (it is most likely an identifier; drop it).
+        :class:`TooManyCategoriesError` (a ``ValueError``: it is most likely an
+        identifier; drop it, or raise the limit).
+    reference : {"most_frequent", None}, default "most_frequent"
+        Which level of a text column has no column of its own.
 
     Examples
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"x": [1.0, None, 3.0], "colour": ["red", "blue", "red"]})
     >>> pre = Preprocessor().fit(df, ["x", "colour"])
-    >>> pre.feature_names_out
-    ['x', 'colour=blue', 'colour=red']
+    >>> pre.feature_names_out, pre.references
+    (['x', 'colour=blue'], {'colour': 'red'})
     >>> X, report = pre.transform(df)
     >>> X.round(3).tolist()
-    [[-1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]
+    [[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
     >>> report.imputed
     {'x': 1}
+    >>> Preprocessor(reference=None).fit(df, ["colour"]).feature_names_out
+    ['colour=blue', 'colour=red']
     """
 
-    def __init__(self, max_categories: int = MAX_CATEGORIES) -> None:
+    def __init__(
+        self, max_categories: int = MAX_CATEGORIES, reference: str | None = "most_frequent"
+    ) -> None:
         if (
             isinstance(max_categories, bool)
             or not isinstance(max_categories, int)
             or max_categories < 1
         ):
             raise ValueError(f"`max_categories` must be an integer >= 1; got {max_categories!r}")
+        if reference not in REFERENCES:
+            raise ValueError(
+                f"`reference` must be one of {', '.join(map(repr, REFERENCES))}; got {reference!r}"
+            )
         self.max_categories = max_categories
+        self.reference = reference
         self.columns: list[str] = []
         self.numeric: dict[str, dict[str, Any]] = {}
         self.categorical: dict[str, dict[str, Any]] = {}
@@ -146,6 +216,8 @@ class Preprocessor:
         """
         frames = as_frames(df)
         self.columns = [str(c) for c in columns]
+        if not self.columns:
+            raise ValueError("no feature columns are given to fit on")
         self.numeric, self.categorical = {}, {}
         for col in self.columns:
             if col not in frames[0].columns:
@@ -169,24 +241,34 @@ class Preprocessor:
             else:
                 self.categorical[col] = self._text_encoder(series, col, missing)
         self.fitted = True
+        if not self.n_features_out:
+            self.fitted = False
+            names = ", ".join(repr(c) for c in self.categorical)
+            raise ValueError(
+                f"the text column{'s' if len(self.categorical) != 1 else ''} {names} "
+                f"hold{'s' if len(self.categorical) == 1 else ''} a single value in the "
+                "training rows, so no feature is left to fit on"
+            )
         return self
 
     def _text_encoder(
         self, series: pd.Series, col: str, missing: NDArray[np.bool_]
     ) -> dict[str, Any]:
-        """The sorted categories of a text column, its most frequent one, its gaps."""
+        """The sorted categories of a text column, its most frequent one (the first in
+        sorted order among ties), its reference level, its gaps."""
         text = as_text(series)
         present = text[~missing] if missing.any() else text
-        levels = sorted(present.unique().tolist())
-        if len(levels) > self.max_categories:
-            raise ValueError(
-                f"the text column {col!r} has {len(levels):,} distinct values, more than "
-                f"the {self.max_categories} categories one-hot encoding allows; it looks "
-                f"like an identifier: drop it with --drop {col}"
-            )
         counts = present.value_counts()
-        mode = str(counts.index[0]) if len(counts) else levels[0]
-        return {"categories": levels, "mode": mode, "n_missing": int(missing.sum())}
+        levels = sorted(str(k) for k in counts.index)
+        if len(levels) > self.max_categories:
+            raise TooManyCategoriesError(col, len(levels), self.max_categories)
+        mode = min(str(k) for k in counts.index[counts.to_numpy() == counts.max()])
+        return {
+            "categories": levels,
+            "mode": mode,
+            "reference": mode if self.reference == "most_frequent" else None,
+            "n_missing": int(missing.sum()),
+        }
 
     @property
     def feature_names_out(self) -> list[str]:
@@ -197,8 +279,17 @@ class Preprocessor:
             if col in self.numeric:
                 names.append(col)
             else:
-                names.extend(f"{col}={level}" for level in self.categorical[col]["categories"])
+                spec = self.categorical[col]
+                names.extend(
+                    f"{col}={level}" for level in spec["categories"] if level != spec["reference"]
+                )
         return names
+
+    @property
+    def references(self) -> dict[str, str | None]:
+        """Each text column's reference level (None: every level has a column)."""
+        self._check_fitted()
+        return {col: spec["reference"] for col, spec in self.categorical.items()}
 
     @property
     def n_features_out(self) -> int:
@@ -326,17 +417,27 @@ class Preprocessor:
                     raise ValueError(f"the column {col!r} of {source} holds an infinite value")
                 j += 1
             else:
-                levels = self.categorical[col]["categories"]
+                spec = self.categorical[col]
+                levels = spec["categories"]
                 codes = self._codes(series, levels)
                 if rows is not None:
                     codes = codes[rows]
-                block = X[:, j : j + len(levels)]
+                # slot[k]: the column of level k in this block; -1 for the reference
+                slot = np.arange(len(levels))
+                if spec["reference"] is not None:
+                    r = levels.index(spec["reference"])
+                    slot[r] = -1
+                    slot[r + 1 :] -= 1
+                width = len(levels) - (spec["reference"] is not None)
+                block = X[:, j : j + width]
                 block[...] = 0.0
                 known = codes >= 0
-                block[np.flatnonzero(known), codes[known]] = 1.0
+                where = np.flatnonzero(known)
+                cols = slot[codes[known]]
+                block[where[cols >= 0], cols[cols >= 0]] = 1.0
                 if not known.all():
                     self._count_unknown(series, rows, known, col, report)
-                j += len(levels)
+                j += width
 
     def _numeric_values(self, series: pd.Series, col: str, source: str) -> NDArray[np.float64]:
         try:
@@ -392,6 +493,7 @@ class Preprocessor:
         return {
             "format_version": FORMAT_VERSION,
             "max_categories": self.max_categories,
+            "reference": self.reference,
             "columns": list(self.columns),
             "numeric": {c: dict(s) for c, s in self.numeric.items()},
             "categorical": {c: dict(s) for c, s in self.categorical.items()},
@@ -400,44 +502,28 @@ class Preprocessor:
     @classmethod
     def from_dict(cls, state: Any) -> Preprocessor:
         """Rebuild a fitted preprocessor from :meth:`to_dict`, checking every field."""
-        if not isinstance(state, dict):
-            raise ValueError("the preprocessing state must be a mapping")
-        version = state.get("format_version")
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise ValueError("the preprocessing state has no format version")
-        if version > FORMAT_VERSION:
-            raise ValueError(
-                f"the preprocessing state has format version {version}; this logloss reads "
-                f"version {FORMAT_VERSION}: upgrade logloss"
-            )
-        pre = cls(max_categories=_field(state, "max_categories", int))
-        columns = _field(state, "columns", list)
-        numeric = _field(state, "numeric", dict)
-        categorical = _field(state, "categorical", dict)
-        if not columns or not all(isinstance(c, str) for c in columns):
-            raise ValueError("the preprocessing state's columns must be a non-empty list of names")
-        if (
-            len(set(columns)) != len(columns)
-            or set(columns) != set(numeric) | set(categorical)
-            or set(numeric) & set(categorical)
-        ):
-            raise ValueError("the preprocessing state's columns do not match its encoders")
-        pre.numeric = {col: _numeric_state(col, spec) for col, spec in numeric.items()}
-        pre.categorical = {col: _text_state(col, spec) for col, spec in categorical.items()}
-        pre.columns = list(columns)
+        parts = read_state(state)
+        pre = cls(max_categories=parts["max_categories"], reference=parts["reference"])
+        pre.numeric, pre.categorical = parts["numeric"], parts["categorical"]
+        pre.columns = parts["columns"]
         pre.fitted = True
         return pre
 
     def describe(self) -> str:
         """One line: how many columns of each kind became how many features."""
         self._check_fitted()
-        n_cat = sum(len(s["categories"]) for s in self.categorical.values())
+        n_cat = self.n_features_out - len(self.numeric)
         return (
             f"{len(self.numeric)} numeric column{'s' if len(self.numeric) != 1 else ''} "
             f"standardised, {len(self.categorical)} text column"
             f"{'s' if len(self.categorical) != 1 else ''} one-hot encoded ({n_cat} indicator"
-            f"{'s' if n_cat != 1 else ''}): {self.n_features_out} features"
+            f"{'s' if n_cat != 1 else ''}"
+            f"{', the most frequent level of each as reference' if self._has_references() else ''}"
+            f"): {self.n_features_out} features"
         )
+
+    def _has_references(self) -> bool:
+        return any(s["reference"] is not None for s in self.categorical.values())
 
     def _check_fitted(self) -> None:
         if not self.fitted:
@@ -476,62 +562,9 @@ def _numeric_encoder(
     }
 
 
-def _numeric_state(col: str, spec: Any) -> dict[str, Any]:
-    """A numeric column's encoder read back from JSON, every field checked."""
-    if not isinstance(spec, dict):
-        raise ValueError(f"the preprocessing of column {col!r} is malformed")
-    values = {k: spec.get(k) for k in ("median", "mean", "scale")}
-    if (
-        not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-            for v in values.values()
-        )
-        or values["scale"] <= 0
-    ):
-        raise ValueError(f"the preprocessing of column {col!r} has invalid numbers")
-    if spec.get("kind") not in ("numeric", "boolean"):
-        raise ValueError(f"the preprocessing of column {col!r} has an unknown kind")
-    return {
-        "kind": spec["kind"],
-        **{k: float(v) for k, v in values.items()},
-        "n_missing": _missing_count(col, spec),
-    }
-
-
-def _text_state(col: str, spec: Any) -> dict[str, Any]:
-    """A text column's encoder read back from JSON: sorted distinct categories, a mode."""
-    levels = spec.get("categories") if isinstance(spec, dict) else None
-    if (
-        not isinstance(levels, list)
-        or not levels
-        or not all(isinstance(v, str) for v in levels)
-        or levels != sorted(set(levels))
-    ):
-        raise ValueError(f"the categories of column {col!r} are malformed")
-    n_missing = _missing_count(col, spec)
-    mode = spec.get("mode", levels[0])
-    if mode not in levels:
-        raise ValueError(f"the most frequent category of column {col!r} is malformed")
-    return {"categories": list(levels), "mode": mode, "n_missing": n_missing}
-
-
-def _missing_count(col: str, spec: dict) -> int:
-    n_missing = spec.get("n_missing", 0)
-    if not isinstance(n_missing, int) or n_missing < 0:
-        raise ValueError(f"the preprocessing of column {col!r} is malformed")
-    return n_missing
-
-
 def _not_number(value: Any) -> bool:
     try:
         float(value)
     except (TypeError, ValueError):
         return True
     return False
-
-
-def _field(state: dict, key: str, kind: type) -> Any:
-    value = state.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise ValueError(f"the preprocessing state's {key!r} is missing or malformed")
-    return value
