@@ -229,7 +229,7 @@ def test_a_checkpoint_is_an_ordinary_model_file(tmp_path):
     result = CliRunner().invoke(app, ["predict", str(ck), data])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == "prediction"
-    assert ll.load(ck).get_params()["warm_start"] is False
+    assert ll.load(ck)[-1].get_params()["warm_start"] is False
 
 
 @pytest.mark.parametrize(

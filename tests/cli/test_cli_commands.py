@@ -77,7 +77,10 @@ def test_fit_prints_the_scores_and_notes(work):
     out = result.stdout
     assert "train.csv': 400 rows × 5 columns" in out
     assert "Target 'label': 2 classes" in out
-    assert "2 numeric columns standardised, 1 text column one-hot encoded (3 indicators)" in out
+    assert (
+        "2 numeric columns standardised, 1 text column one-hot encoded (2 indicators, the most "
+        "frequent level of each as reference)" in out
+    )
     assert "missing numeric value" in out and "training median" in out
     assert "Rows: 320 training, 80 held-out (stratified split, seed 3)" in out
     for word in ("training", "held-out", "log loss", "baseline", "accuracy", "ROC AUC"):
@@ -88,9 +91,9 @@ def test_fit_prints_the_scores_and_notes(work):
 def test_fit_model_file_carries_the_preprocessing(work):
     folder, _ = work
     model, meta = ll.load(folder / "model.npz", with_metadata=True)
-    assert isinstance(model, ll.LogisticRegression)
+    assert isinstance(model[-1], ll.LogisticRegression)  # after its TablePreprocessor
     assert model.classes_.tolist() == ["ham", "spam"] and model.verbose == 0
-    assert meta["feature_names"] == ["x1", "x2", "colour=blue", "colour=green", "colour=red"]
+    assert meta["feature_names"] == ["x1", "x2", "colour=green", "colour=red"]  # blue: reference
     assert meta["target"] == {"name": "label", "classes": ["ham", "spam"], "kind": "text"}
     assert meta["preprocessing"]["columns"] == ["x1", "x2", "colour"]
     scores = meta["training"]["scores"]
@@ -111,7 +114,7 @@ def test_fit_table_matches_a_direct_evaluation(work):
     _, test = train_test_rows(tgt.y, 0.2, 3)
     pre = Preprocessor.from_dict(meta["preprocessing"])
     X, _ = pre.transform(df, tgt.rows[test])
-    expected = ll.metrics.log_loss(tgt.y[test], model.predict_proba(X))
+    expected = ll.metrics.log_loss(tgt.y[test], model[-1].predict_proba(X))
     assert meta["training"]["scores"]["held-out"]["log_loss"] == pytest.approx(expected, rel=1e-12)
     assert f"{expected:.4f}" in result.stdout
 
@@ -172,7 +175,7 @@ def test_predict_warns_about_unseen_categories(work, tmp_path):
     df.to_csv(tmp_path / "new.csv", index=False)
     result = runner.invoke(app, ["predict", str(folder / "model.npz"), str(tmp_path / "new.csv")])
     assert result.exit_code == 0, result.output
-    assert "Warning: 2 categories not seen in training were encoded as all zeros" in result.stderr
+    assert "2 categories not seen in training were encoded as the most frequent" in result.stderr
     assert "'purple'" in result.stderr
     assert len(result.stdout.splitlines()) == 11
 
@@ -258,7 +261,7 @@ def test_fit_other_models_and_calibration(tmp_path):
         )
         assert result.exit_code == 0, result.output
         model = ll.load(out)
-        assert isinstance(model, kind)
+        assert isinstance(model[-1], kind)
         assert model.classes_.tolist() == ["a", "b", "c"]
     assert "Temperature scaling on" in result.stderr
     assert "calibration" in result.stdout  # the calibration rows get their own line

@@ -63,7 +63,7 @@ def test_prepare_training_splits_and_encodes():
     prepared = prepare_training(_table(), "y", test_size=0.25, calibrate=True, seed=1)
     assert list(prepared.X) == ["training", "calibration", "held-out"]
     assert sum(y.size for y in prepared.y.values()) == 200 and prepared.y["held-out"].size == 50
-    assert prepared.X["training"].shape[1] == 4  # x and three indicators
+    assert prepared.X["training"].shape[1] == 3  # x and two indicators (one level is the reference)
     assert prepared.classes.tolist() == ["a", "b"] and prepared.prior.sum() == pytest.approx(1)
 
 
