@@ -15,7 +15,15 @@ from numpy.typing import ArrayLike
 from .._stable import sigmoid
 from .._validation import as_real_array, check_finite, check_scalar
 from ..losses import binary_cross_entropy_with_logits
-from ._style import BLUE, GREY, VERMILLION, figure_and_axes, mark_point, style
+from ._style import (
+    BLUE,
+    GREY,
+    VERMILLION,
+    figure_and_axes,
+    mark_point,
+    readable_log_axis,
+    style,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -179,7 +187,7 @@ def cost_history(
                 text = f"lowest held-out cost {test[best]:.3g}\nat iteration {best}"
                 mark_point(ax, best, test[best], text, offset=28)
         if log_scale:
-            _readable_log_axis(ax, train if test is None else np.concatenate([train, test]))
+            readable_log_axis(ax, train if test is None else np.concatenate([train, test]))
         ax.set_xlim(0, max(train.size - 1, 1))
         _integer_ticks(ax)
         ax.set_xlabel("iteration")
@@ -194,22 +202,6 @@ def _axes_note(
 ) -> None:
     """Grey text at (x, y) in axes coordinates (0 to 1 across and up the Axes)."""
     ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=fontsize, color=GREY)
-
-
-def _readable_log_axis(ax: Axes, values: np.ndarray) -> None:
-    """A log y axis labelled with plain decimals (0.05, 0.1, 0.2), not powers of ten."""
-    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
-
-    ax.set_yscale("log")
-    low, high = float(values.min()), float(values.max())
-    decades = 10.0 ** np.arange(np.floor(np.log10(low)), np.ceil(np.log10(high)) + 1)
-    ticks = np.outer(decades, [1.0, 2.0, 5.0]).ravel()
-    ticks = ticks[(ticks >= low / 1.05) & (ticks <= high * 1.05)]
-    if ticks.size >= 2:
-        ax.yaxis.set_major_locator(FixedLocator(ticks))
-        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.grid(True, which="minor", color="#EEEEEE", linewidth=0.6)
 
 
 def _integer_ticks(ax: Axes) -> None:
@@ -326,14 +318,13 @@ def history(model: Any, *, ax: Axes | None = None, log_scale: bool | None = None
             text = f"lowest {val[best]:.4g}\nat iteration {best + 1}"
             mark_point(ax, best + 1, val[best], text, offset=26)
         if log_scale:
-            _readable_log_axis(ax, values)
+            readable_log_axis(ax, values)
         ax.set_xlim(0.5, max(train.size, 1) + 0.5)
         _integer_ticks(ax)
         ax.set_xlabel("iteration")
+        ylabel = "mean cross-entropy"
         if penalised:
-            ylabel = "mean cross-entropy + penalty" if val is None else "mean cross-entropy (training: + penalty)"
-        else:
-            ylabel = "mean cross-entropy"
+            ylabel += " + penalty" if val is None else " (training: + penalty)"
         ax.set_ylabel(ylabel)
         ax.set_title(f"Training history of {name}")
         summary = f"{train.size} iteration{'s' if train.size != 1 else ''}, final {train[-1]:.4g}"

@@ -42,7 +42,9 @@ def calibration(
     class's probability, :func:`logloss.metrics.calibration.expected_calibration_error`,
     the one number ``logloss`` calls "top-label ECE")
 
-    .. math:: \mathrm{ECE} = \sum_b \frac{n_b}{n} \, \lvert \mathrm{acc}_b - \mathrm{conf}_b \rvert .
+    .. math::
+
+        \mathrm{ECE} = \sum_b \frac{n_b}{n} \, \lvert \mathrm{acc}_b - \mathrm{conf}_b \rvert .
 
     Parameters
     ----------
@@ -110,9 +112,7 @@ def calibration(
         area = 14.0 + 110.0 * np.sqrt(n / n.max())
         few = n < _FEW
         ax.scatter(x[~few], y[~few], s=area[~few], color=BLUE, zorder=3)
-        ax.scatter(
-            x[few], y[few], s=area[few], color=BLUE, alpha=0.35, edgecolor=BLUE, zorder=3
-        )
+        ax.scatter(x[few], y[few], s=area[few], color=BLUE, alpha=0.35, edgecolor=BLUE, zorder=3)
         for xi, yi, ni in zip(x[few], y[few], n[few], strict=True):
             ax.annotate(
                 f"n={ni}",
