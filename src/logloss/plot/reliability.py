@@ -36,8 +36,8 @@ def calibration(
     more, it is the top-label confidence :math:`\max_c p_{ic}` and the frequency
     is the accuracy. Below, a histogram shows how many predictions fell in each
     bin (its count written on the bar). Each point's area follows its bin's
-    count, and a bin of fewer than 10 predictions is drawn paler with its count
-    beside it, so one or two rows do not look like evidence. The title gives
+    count, and a bin of fewer than 10 predictions is drawn as an empty ring
+    with its count beside it, so one or two rows do not look like evidence. The title gives
     the top-label expected calibration error (that of the most probable
     class's probability, :func:`logloss.metrics.calibration.expected_calibration_error`,
     the one number ``logloss`` calls "top-label ECE")
@@ -107,12 +107,17 @@ def calibration(
         )
         used = bins["count"] > 0
         x, y, n = bins["mean_predicted"][used], bins["observed"][used], bins["count"][used]
-        ax.plot(x, y, color=BLUE, linewidth=1.6, label=label or "model")
-        # Area by count: the fullest bin gets the largest point; few rows, a pale point.
-        area = 14.0 + 110.0 * np.sqrt(n / n.max())
+        ax.plot(
+            x, y, color=BLUE, linewidth=1.3, marker="o", markersize=3, label=label or "model"
+        )
+        # A disc per bin, its area by count (the fullest bin the largest); a bin of few rows
+        # is an empty ring with its count beside it: drawn, but not as evidence.
+        area = 20.0 + 200.0 * np.sqrt(n / n.max())
         few = n < _FEW
-        ax.scatter(x[~few], y[~few], s=area[~few], color=BLUE, zorder=3)
-        ax.scatter(x[few], y[few], s=area[few], color=BLUE, alpha=0.35, edgecolor=BLUE, zorder=3)
+        ax.scatter(x[~few], y[~few], s=area[~few], color=BLUE, alpha=0.45, linewidths=0)
+        ax.scatter(
+            x[few], y[few], s=area[few], facecolors="none", edgecolors=BLUE, linewidths=0.9
+        )
         for xi, yi, ni in zip(x[few], y[few], n[few], strict=True):
             ax.annotate(
                 f"n={ni}",
@@ -121,6 +126,7 @@ def calibration(
                 textcoords="offset points",
                 fontsize=9,
                 color=GREY,
+                annotation_clip=False,
             )
         ax.set_xlim(0.0, 1.0)
         ax.set_ylim(0.0, 1.0)
