@@ -160,9 +160,12 @@ def decision_boundary(
                 interpolation="nearest",
             )
             # Class c's region is where p_c beats every other class: its boundary is the
-            # zero contour of p_c - max_{j != c} p_j, smooth between grid points.
+            # zero contour of log p_c - max_{j != c} log p_j, which for a linear model is
+            # the linear z_c - z_j near the boundary, so interpolation between grid
+            # points puts it where it is, not on the grid's steps.
+            logp = np.log(np.clip(proba, 1e-300, None))
             for c in range(k):
-                margin = proba[:, c] - np.delete(proba, c, axis=1).max(axis=1)
+                margin = logp[:, c] - np.delete(logp, c, axis=1).max(axis=1)
                 margin = margin.reshape(xx.shape)
                 if margin.min() < 0.0 < margin.max():
                     ax.contour(xx, yy, margin, levels=[0.0], colors=GREY, linewidths=1.2)
