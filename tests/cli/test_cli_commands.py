@@ -220,7 +220,7 @@ def test_score_labels_from_columns_and_json(work, tmp_path):
     assert named["log_loss"] == pytest.approx(scores["log_loss"], rel=1e-12)
     table = runner.invoke(app, ["score", str(preds), "-t", "label", "--proba", "p_ham,p_spam"])
     assert table.exit_code == 0
-    for word in ("log loss", "accuracy", "Brier score", "calibration error", "ROC AUC"):
+    for word in ("log loss", "accuracy", "Brier score", "top-label ECE", "ROC AUC"):
         assert word in table.stdout
 
 
@@ -424,9 +424,8 @@ def test_end_to_end_subprocess(tmp_path):
     run("plot", "calibration", "preds.csv", "-t", "label", "--labels-from-columns", "-o", "cal.svg")
     run("plot", "history", "model.npz", "-o", "hist.png")
     (reliability, counts) = read_axes(tmp_path / "cal.svg")
-    assert any(
-        t.startswith("Calibration (ECE ") and "300 predictions" in t for t in reliability.texts
-    )
+    assert any(t.startswith("Calibration: top-label ECE ") for t in reliability.texts)
+    assert "300 predictions" in reliability.texts
     assert reliability.legend == ["perfectly calibrated", "model"] and counts.bars == 15
     assert (tmp_path / "hist.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     labels = run("predict", "model.npz", "data.csv").stdout.splitlines()

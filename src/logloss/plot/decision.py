@@ -287,9 +287,9 @@ def confusion_matrix(
     >>> fig = ll.plot.confusion_matrix(["a", "b", "b"], ["a", "b", "a"])
     >>> fig.axes[0].get_ylabel()
     'true class'
-    >>> many = ll.plot.confusion_matrix([str(i) for i in range(60)], ["0"] * 60, top=5)
+    >>> many = ll.plot.confusion_matrix([f"c{i:02d}" for i in range(60)], ["c00"] * 60, top=5)
     >>> [t.get_text() for t in many.axes[0].get_yticklabels()][-2:]
-    ['4', 'other']
+    ['c04', 'other']
     """
     t = np.asarray(y_true)
     p = np.asarray(y_pred)

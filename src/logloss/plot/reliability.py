@@ -107,17 +107,13 @@ def calibration(
         )
         used = bins["count"] > 0
         x, y, n = bins["mean_predicted"][used], bins["observed"][used], bins["count"][used]
-        ax.plot(
-            x, y, color=BLUE, linewidth=1.3, marker="o", markersize=3, label=label or "model"
-        )
+        ax.plot(x, y, color=BLUE, linewidth=1.3, marker="o", markersize=3, label=label or "model")
         # A disc per bin, its area by count (the fullest bin the largest); a bin of few rows
         # is an empty ring with its count beside it: drawn, but not as evidence.
         area = 20.0 + 200.0 * np.sqrt(n / n.max())
         few = n < _FEW
         ax.scatter(x[~few], y[~few], s=area[~few], color=BLUE, alpha=0.45, linewidths=0)
-        ax.scatter(
-            x[few], y[few], s=area[few], facecolors="none", edgecolors=BLUE, linewidths=0.9
-        )
+        ax.scatter(x[few], y[few], s=area[few], facecolors="none", edgecolors=BLUE, linewidths=0.9)
         for xi, yi, ni in zip(x[few], y[few], n[few], strict=True):
             ax.annotate(
                 f"n={ni}",
