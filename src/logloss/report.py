@@ -355,8 +355,10 @@ def _figures(
         (
             "Calibration",
             f"Reliability diagram on the {evaluated_on}: points on the diagonal mean that "
-            "events said to happen with probability p happen a fraction p of the time; "
-            "bins of few rows are drawn smaller, with their count.",
+            "events said to happen with probability p happen a fraction p of the time "
+            f"(for two classes, the probability of {cls[-1]}); a disc's area follows its "
+            "bin's count, and a bin of fewer than 10 rows is a ring with its count. The "
+            "title gives the top-label ECE of the scores table.",
             lambda: plot.calibration(cls[codes], proba, classes=cls, n_bins=N_BINS),
         )
     )
