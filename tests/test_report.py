@@ -55,7 +55,7 @@ def test_report_is_self_contained(tmp_path):
     assert len(ids) == len(set(ids)), "element ids repeat across figures"
     for ref in set(re.findall(r'(?:href="#|url\(#)([^")]+)', html)):
         assert ref in ids, ref
-    for word in ("log loss", "baseline log loss", "ROC AUC", "calibration error"):
+    for word in ("log loss", "baseline log loss", "ROC AUC", "top-label ECE"):
         assert word in html
 
 

@@ -223,7 +223,7 @@ def test_score_labels_from_columns_and_json(work, tmp_path):
     assert named["log_loss"] == pytest.approx(scores["log_loss"], rel=1e-12)
     table = runner.invoke(app, ["score", str(preds), "-t", "label", "--proba", "p_ham,p_spam"])
     assert table.exit_code == 0
-    for word in ("log loss", "accuracy", "Brier score", "calibration error", "ROC AUC"):
+    for word in ("log loss", "accuracy", "Brier score", "top-label ECE", "ROC AUC"):
         assert word in table.stdout
 
 
@@ -348,9 +348,9 @@ def test_plot_commands_draw_what_the_data_says(work, tmp_path, svg_text):
     (hist,) = read_axes(tmp_path / "h.svg")
     curve = model.loss_curve_
     assert "Training history of LogisticRegression" in hist.texts
-    assert {"iteration", "mean cross-entropy"} <= set(hist.texts)
+    assert {"iteration", "mean cross-entropy + penalty"} <= set(hist.texts)
     assert f"{len(curve)} iterations, final {curve[-1]:.4g}" in hist.texts
-    assert hist.legend == ["training objective"]
+    assert hist.legend == ["training objective (cross-entropy + penalty)"]
     assert hist.line_markers == [len(curve)]
 
     # calibration: the ECE `logloss score` computes, one point per non-empty bin, 8 bars
@@ -359,7 +359,7 @@ def test_plot_commands_draw_what_the_data_says(work, tmp_path, svg_text):
         app, ["score", str(preds), "-t", "label", "--labels-from-columns", "--bins", "8", "--json"]
     )
     ece = json.loads(scored.stdout)["calibration_error"]
-    assert f"Calibration (ECE {ece:.3f}, 400 predictions)" in reliability.texts
+    assert f"Calibration: top-label ECE {ece:.3f}" in reliability.texts
     assert "observed frequency of spam" in reliability.texts
     assert "predicted probability of spam" in counts.texts and "count" in counts.texts
     assert reliability.legend == ["perfectly calibrated", "model"]
@@ -371,7 +371,9 @@ def test_plot_commands_draw_what_the_data_says(work, tmp_path, svg_text):
     regions, colourbar = read_axes(tmp_path / "d.svg")
     assert "Decision regions of LogisticRegression" in regions.texts
     assert {"x1", "x2"} <= set(regions.texts)
-    assert regions.legend == ["ham", "spam"]
+    assert regions.legend[-2:] == ["ham", "spam"]  # under a title: rows drawn, held values
+    assert regions.legend[0] == f"all {regions.points} rows drawn"
+    assert regions.legend[1].startswith("other features held at: colour = ")
     assert regions.points == int(table[["x1", "x2"]].notna().all(axis=1).sum())
     assert colourbar.texts == ["P(spam)"]
 
@@ -425,9 +427,8 @@ def test_end_to_end_subprocess(tmp_path):
     run("plot", "calibration", "preds.csv", "-t", "label", "--labels-from-columns", "-o", "cal.svg")
     run("plot", "history", "model.npz", "-o", "hist.png")
     (reliability, counts) = read_axes(tmp_path / "cal.svg")
-    assert any(
-        t.startswith("Calibration (ECE ") and "300 predictions" in t for t in reliability.texts
-    )
+    assert any(t.startswith("Calibration: top-label ECE ") for t in reliability.texts)
+    assert "300 predictions" in reliability.texts
     assert reliability.legend == ["perfectly calibrated", "model"] and counts.bars == 15
     assert (tmp_path / "hist.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     labels = run("predict", "model.npz", "data.csv").stdout.splitlines()

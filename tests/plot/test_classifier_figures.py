@@ -90,10 +90,10 @@ def test_new_figures_save_as_svg(tmp_path):
 
 
 def test_calibration_title_shows_the_metrics_ece():
-    from logloss.metrics.calibration import reliability_bins
+    from logloss.metrics.calibration import expected_calibration_error
 
     y = np.array([0, 0, 1, 1, 1, 0])
     p = np.array([0.05, 0.15, 0.85, 0.95, 0.9, 0.8])
-    ece = reliability_bins(y, np.column_stack([1 - p, p]), n_bins=2)["ece"]
+    ece = expected_calibration_error(y, np.column_stack([1 - p, p]), n_bins=2)
     title = plot.calibration(y, p, n_bins=2).axes[0].get_title()
-    assert title == f"Calibration (ECE {ece:.3f}, 6 predictions)"
+    assert title == f"Calibration: top-label ECE {ece:.3f}\n6 predictions"

@@ -126,8 +126,9 @@ class _Fitted:
 def test_history_draws_the_training_and_validation_curves():
     fig = plot.history(_Fitted([0.5, 0.45, 0.42, 0.4], validation=[0.55, 0.5, 0.48, 0.49]))
     lines = _lines(fig)
-    assert list(lines) == ["training objective", "validation cross-entropy"]
-    np.testing.assert_array_equal(lines["training objective"].get_xdata(), [1, 2, 3, 4])
+    # A stand-in without penalty attributes: its curve is called the training loss.
+    assert list(lines) == ["training loss", "validation cross-entropy"]
+    np.testing.assert_array_equal(lines["training loss"].get_xdata(), [1, 2, 3, 4])
     assert fig.axes[0].get_yscale() == "linear"  # a span under 3x stays linear
     assert plot.history(_Fitted([10.0, 1.0, 0.1])).axes[0].get_yscale() == "log"
     with pytest.raises(ValueError, match="loss_curve_"):

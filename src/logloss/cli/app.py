@@ -12,6 +12,7 @@ import typer
 
 from .._version import __version__
 from ._errors import LoglossGroup, options
+from .coef import coef
 from .demo import demo
 from .explain import explain
 from .fit import fit
@@ -64,6 +65,7 @@ def _global_options(
 app.command("fit")(fit)
 app.command("predict")(predict)
 app.command("score")(score)
+app.command("coef")(coef)
 app.add_typer(plot_app, name="plot")
 app.command("explain")(explain)
 app.command("demo")(demo)

@@ -120,7 +120,19 @@ def decision_boundary(
 
     chosen = None if features is None else names([features])
     shown = boundary_data(model_file, data, target, chosen)
+    pre = shown.view.preprocessor
+    # The values FeatureSlice fills in for every other input column, named in the figure.
+    held = {
+        col: pre.numeric[col]["median"] if col in pre.numeric else pre.categorical[col]["mode"]
+        for col in pre.columns
+        if col not in shown.features
+    }
     fig = plot.decision_boundary(
-        shown.view, shown.X, shown.y, resolution=resolution, feature_names=shown.features
+        shown.view,
+        shown.X,
+        shown.y,
+        resolution=resolution,
+        feature_names=shown.features,
+        held_at=held,
     )
     typer.echo(f"Wrote {plot.save_figure(fig, output, dpi=dpi)}")

@@ -28,7 +28,8 @@ def score(
             "--proba",
             "-p",
             help="Probability columns, comma-separated. One column is the probability "
-            "of the second of two classes; several follow the sorted class labels "
+            "of the class its name names (p_<class>, proba_<class>, <class>), else of the "
+            "second of two sorted classes; several follow the sorted class labels "
             "(or their names, with --labels-from-columns).",
         ),
     ] = None,
@@ -47,7 +48,7 @@ def score(
         bool, typer.Option("--json", help="Print the scores as JSON instead of a table.")
     ] = False,
 ) -> None:
-    """The log loss, accuracy, Brier score and calibration error of predicted probabilities.
+    """The log loss, accuracy, Brier score and top-label ECE of predicted probabilities.
 
     Works for the probabilities of any model: give the true-label column and
     the probability columns. Rows whose label is missing are left out.
@@ -68,6 +69,7 @@ def score(
 
 def _scores_table(result: dict, source: str, bins: int) -> Any:
     """The scores as a rich table of three columns: name, value, what it means."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(
@@ -85,11 +87,23 @@ def _scores_table(result: dict, source: str, bins: int) -> Any:
         "predicting the class frequencies",
     )
     table.add_row("accuracy", f"{result['accuracy']:.1%}", "most probable class")
+    baseline = result.get("baseline_accuracy")
+    if baseline is not None:
+        # A model no more accurate than always predicting one class finds nothing.
+        worse = result["accuracy"] <= baseline
+        table.add_row(
+            "baseline accuracy",
+            f"{baseline:.1%}",
+            f"always predicting {escape(str(result.get('majority_class')))}"
+            + (": [yellow]no less accurate than the model[/yellow]" if worse else ""),
+        )
     table.add_row(
         "Brier score", f"{result['brier']:.4f}", "mean squared error of the probabilities"
     )
     table.add_row(
-        "calibration error", f"{result['calibration_error']:.4f}", f"ECE, {bins} equal-width bins"
+        "top-label ECE",
+        f"{result['calibration_error']:.4f}",
+        f"top class, {bins} equal-width bins",
     )
     if result["roc_auc"] is not None:
         table.add_row(

@@ -14,13 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .._validation import check_scalar
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["save_figure", "style", "figure_and_axes", "mark_point"]
+__all__ = ["save_figure", "style", "figure_and_axes", "mark_point", "readable_log_axis"]
 
 # Okabe & Ito's palette: distinguishable under the common colour-vision deficiencies.
 BLUE = "#0072B2"
@@ -100,6 +102,25 @@ def mark_point(ax: Axes, x: float, y: float, text: str, *, offset: float) -> Non
         color=GREY,
         arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.8},
     )
+
+
+def readable_log_axis(ax: Axes, values: Any) -> None:
+    """A log y axis labelled with plain decimals (0.05, 0.1, 0.2), not powers of ten."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+
+    values = np.asarray(values, dtype=np.float64)
+    ax.set_yscale("log")
+    low, high = float(values.min()), float(values.max())
+    decades = 10.0 ** np.arange(np.floor(np.log10(low)), np.ceil(np.log10(high)) + 1)
+    ticks = np.outer(decades, [1.0, 2.0, 5.0]).ravel()
+    ticks = ticks[(ticks >= low / 1.05) & (ticks <= high * 1.05)]
+    if ticks.size < 2:  # a span inside one 1-2-5 step: four ticks spread over it
+        ticks = np.unique([float(f"{v:.3g}") for v in np.geomspace(low, high, 4)])
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    # Never "6×10⁻¹": minor ticks are unlabelled (a span inside one decade keeps 1-2-5 labels).
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.grid(True, which="minor", color="#EEEEEE", linewidth=0.6)
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: float = 150.0) -> Path:

@@ -15,7 +15,15 @@ from numpy.typing import ArrayLike
 from .._stable import sigmoid
 from .._validation import as_real_array, check_finite, check_scalar
 from ..losses import binary_cross_entropy_with_logits
-from ._style import BLUE, GREY, VERMILLION, figure_and_axes, mark_point, style
+from ._style import (
+    BLUE,
+    GREY,
+    VERMILLION,
+    figure_and_axes,
+    mark_point,
+    readable_log_axis,
+    style,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -179,8 +187,9 @@ def cost_history(
                 text = f"lowest held-out cost {test[best]:.3g}\nat iteration {best}"
                 mark_point(ax, best, test[best], text, offset=28)
         if log_scale:
-            _readable_log_axis(ax, train if test is None else np.concatenate([train, test]))
+            readable_log_axis(ax, train if test is None else np.concatenate([train, test]))
         ax.set_xlim(0, max(train.size - 1, 1))
+        _integer_ticks(ax)
         ax.set_xlabel("iteration")
         ax.set_ylabel("J(w), mean cross-entropy")
         ax.set_title("Gradient descent on the cross-entropy cost")
@@ -195,20 +204,23 @@ def _axes_note(
     ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=fontsize, color=GREY)
 
 
-def _readable_log_axis(ax: Axes, values: np.ndarray) -> None:
-    """A log y axis labelled with plain decimals (0.05, 0.1, 0.2), not powers of ten."""
-    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+def _integer_ticks(ax: Axes) -> None:
+    """Whole-number ticks on the x axis: there is no iteration 2.5."""
+    from matplotlib.ticker import MaxNLocator
 
-    ax.set_yscale("log")
-    low, high = float(values.min()), float(values.max())
-    decades = 10.0 ** np.arange(np.floor(np.log10(low)), np.ceil(np.log10(high)) + 1)
-    ticks = np.outer(decades, [1.0, 2.0, 5.0]).ravel()
-    ticks = ticks[(ticks >= low / 1.05) & (ticks <= high * 1.05)]
-    if ticks.size >= 2:
-        ax.yaxis.set_major_locator(FixedLocator(ticks))
-        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.grid(True, which="minor", color="#EEEEEE", linewidth=0.6)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _has_penalty(model: Any) -> bool:
+    """Whether the model's training objective adds a penalty on the weights to the loss."""
+    alpha = getattr(model, "alpha", None)
+    if isinstance(alpha, (int, float)) and not isinstance(alpha, bool):
+        return alpha > 0
+    penalty = getattr(model, "penalty", None)
+    if penalty is None or penalty == "none":
+        return False
+    c = getattr(model, "C", None)
+    return not (isinstance(c, (int, float)) and np.isinf(c))
 
 
 def _as_curve(values: ArrayLike, name: str) -> np.ndarray:
@@ -239,10 +251,13 @@ def _recorded_curves(model: Any, name: str) -> tuple[np.ndarray, np.ndarray | No
 def history(model: Any, *, ax: Axes | None = None, log_scale: bool | None = None) -> Figure:
     r"""The training objective of a fitted estimator after each iteration.
 
-    Draws ``model.loss_curve_`` (the penalised mean cross-entropy the solver
-    minimised) and, when the model held out data for early stopping,
-    ``model.validation_loss_curve_`` (the plain mean cross-entropy on it), with
-    the lowest validation loss marked.
+    Draws ``model.loss_curve_``, the objective the solver minimised: the mean
+    cross-entropy on the training rows plus the penalty on the weights when the
+    model has one (``penalty`` with a finite ``C``, or ``alpha > 0``), which is
+    what the legend and the y axis then say; and, when the model held out data
+    for early stopping, ``model.validation_loss_curve_`` (the plain mean
+    cross-entropy on it), with the lowest validation loss marked. The
+    iteration axis has whole-number ticks.
 
     Parameters
     ----------
@@ -267,7 +282,9 @@ def history(model: Any, *, ax: Axes | None = None, log_scale: bool | None = None
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
     >>> fig = ll.plot.history(ll.LogisticRegression().fit(X, y))
     >>> [line.get_label() for line in fig.axes[0].get_lines()]
-    ['training objective']
+    ['training objective (cross-entropy + penalty)']
+    >>> fig.axes[0].get_ylabel()
+    'mean cross-entropy + penalty'
     """
     name = type(model).__name__
     train, val = _recorded_curves(model, name)
@@ -283,7 +300,9 @@ def history(model: Any, *, ax: Axes | None = None, log_scale: bool | None = None
         fig, ax = figure_and_axes(ax, (7.5, 4.5))
         steps = np.arange(1, train.size + 1)
         marker = "o" if train.size <= 30 else None
-        ax.plot(steps, train, color=BLUE, marker=marker, markersize=4, label="training objective")
+        penalised = _has_penalty(model)
+        what = "training objective (cross-entropy + penalty)" if penalised else "training loss"
+        ax.plot(steps, train, color=BLUE, marker=marker, markersize=4, label=what)
         if val is not None:
             vsteps = np.arange(1, val.size + 1)
             ax.plot(
@@ -299,10 +318,14 @@ def history(model: Any, *, ax: Axes | None = None, log_scale: bool | None = None
             text = f"lowest {val[best]:.4g}\nat iteration {best + 1}"
             mark_point(ax, best + 1, val[best], text, offset=26)
         if log_scale:
-            _readable_log_axis(ax, values)
+            readable_log_axis(ax, values)
         ax.set_xlim(0.5, max(train.size, 1) + 0.5)
+        _integer_ticks(ax)
         ax.set_xlabel("iteration")
-        ax.set_ylabel("mean cross-entropy")
+        ylabel = "mean cross-entropy"
+        if penalised:
+            ylabel += " + penalty" if val is None else " (training: + penalty)"
+        ax.set_ylabel(ylabel)
         ax.set_title(f"Training history of {name}")
         summary = f"{train.size} iteration{'s' if train.size != 1 else ''}, final {train[-1]:.4g}"
         _axes_note(ax, 0.99, 0.97, summary, ha="right", va="top", fontsize=11)

@@ -23,6 +23,7 @@ from .options import OptionError
 
 __all__ = [
     "ScoringInputs",
+    "named_class",
     "probability_columns",
     "read_scoring_inputs",
     "score_file",
@@ -86,6 +87,63 @@ def probability_columns(
     return chosen, labels
 
 
+# Prefixes that name a class in a probability column's name: p_No, proba_No, P(No).
+_CLASS_PREFIXES = ("p_", "proba_", "prob_", "probability_", "pr_", "p(", "p ")
+
+
+def named_class(column: str, classes: Sequence[Any]) -> int | None:
+    """The index of the class that the column name `column` names, or None.
+
+    A name names a class when it is the class's label, or the label after one
+    of the prefixes ``p_``, ``proba_``, ``prob_``, ``probability_``, ``pr_`` or
+    inside ``P(...)``; an exact match wins over one that ignores case, and a
+    case-blind match must be unique.
+
+    Examples
+    --------
+    >>> named_class("p_No", ["No", "Yes"]), named_class("P(yes)", ["No", "Yes"])
+    (0, 1)
+    >>> named_class("score", ["No", "Yes"]) is None
+    True
+    """
+    labels = [str(c) for c in classes]
+    stems = [column]
+    lower = column.lower()
+    for prefix in _CLASS_PREFIXES:
+        if lower.startswith(prefix) and len(column) > len(prefix):
+            stem = column[len(prefix) :]
+            stems.append(stem[:-1] if prefix == "p(" and stem.endswith(")") else stem)
+    for stem in stems:
+        if stem in labels:
+            return labels.index(stem)
+    for stem in stems:
+        hits = [i for i, label in enumerate(labels) if label.lower() == stem.lower()]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def _one_column_classes(column: str, classes: NDArray) -> tuple[NDArray, str]:
+    """The class order under which one column is the second class's probability, and a note.
+
+    A column whose name names a class (``p_No``) is that class's probability;
+    any other is the probability of the second of the sorted classes.
+    """
+    shown = [str(c) for c in classes.tolist()]
+    index = named_class(column, shown)
+    if index is None:
+        return classes, (
+            f"Read the one probability column {column!r} as the probability of "
+            f"{shown[1]!r}, the second of the classes {shown[0]!r} and {shown[1]!r} (its name "
+            f"names neither; call it p_{shown[0]} or p_{shown[1]} to say which)."
+        )
+    order = classes if index == 1 else classes[::-1]
+    return order, (
+        f"Read the one probability column {column!r} as the probability of {shown[index]!r}, "
+        "the class its name names."
+    )
+
+
 def _labels_as_text(df: Any, target: str) -> tuple[NDArray[np.intp], NDArray]:
     """Rows with a target and the target as text (class names come from column names)."""
     series = df[target]
@@ -118,10 +176,13 @@ def scoring_inputs(
     columns, labels = probability_columns(
         list(map(str, df.columns)), proba, labels_from_columns, source
     )
-    notes = []
+    notes: list[str] = []
     if labels is None:
         tgt = encode_target(df[target], target)
         keep, y, n_missing, classes = tgt.rows, tgt.y, tgt.n_missing, None
+        if len(columns) == 1 and tgt.classes.size == 2:
+            classes, note = _one_column_classes(columns[0], tgt.classes)
+            notes.append(note)
     else:
         keep, y = _labels_as_text(df, target)
         n_missing = len(df) - keep.size
@@ -191,9 +252,22 @@ def score_file(
     """``logloss score``: the probabilities in `data` scored by
     :func:`logloss.metrics.evaluation.evaluate`.
 
-    Returns the scores and the inputs they were computed from.
+    Returns the scores and the inputs they were computed from. Besides
+    :func:`~logloss.metrics.evaluation.evaluate`'s entries the scores hold
+    ``baseline_accuracy`` (always predicting ``majority_class``, the most
+    frequent true class), and ``calibration_error`` is the top-label ECE
+    (:func:`logloss.metrics.calibration.expected_calibration_error`).
     """
-    from ..metrics.evaluation import evaluate
+    from ..metrics.calibration import expected_calibration_error
+    from ..metrics.evaluation import as_class_probabilities, evaluate
 
     inputs = read_scoring_inputs(data, target, proba, labels_from_columns=labels_from_columns)
-    return evaluate(inputs.y, inputs.proba, inputs.classes, n_bins=n_bins), inputs
+    result = evaluate(inputs.y, inputs.proba, inputs.classes, n_bins=n_bins)
+    codes, P, _ = as_class_probabilities(inputs.y, inputs.proba, inputs.classes)
+    # One calibration error everywhere: the top-label ECE (the most probable class's probability).
+    result["calibration_error"] = expected_calibration_error(codes, P, n_bins=n_bins)
+    # The accuracy of always predicting the most frequent class, the bar to clear.
+    counts = np.bincount(codes, minlength=P.shape[1])
+    result["baseline_accuracy"] = float(counts.max() / codes.size)
+    result["majority_class"] = result["classes"][int(counts.argmax())]
+    return result, inputs

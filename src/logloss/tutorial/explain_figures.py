@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..plot._style import BLUE, GREEN, GREY, ORANGE, VERMILLION, figure_and_axes, style
+from ..plot._style import (
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    VERMILLION,
+    figure_and_axes,
+    readable_log_axis,
+    style,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
@@ -35,7 +44,8 @@ def suitability_figure(
         ax.set_xlabel("predicted probability p")
         ax.set_ylabel("expected cross-entropy")
         ax.set_title("Honest probabilities minimise the expected loss")
-        ax.legend(loc="upper center", ncols=3, fontsize=10)
+        # Below the axes: the curves fill the plot, and a legend inside would cover them.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, fontsize=10)
     return fig
 
 
@@ -96,7 +106,7 @@ def likelihood_figure(
             ax.set_xlabel("scale s of the fitted weights")
             ax.set_ylabel(ylabel)
             ax.set_title(f"{title} at s = {s_best:.3g}", fontsize=13)
-        right.set_yscale("log")
+        readable_log_axis(right, ce_path)  # plain decimals, never "6×10⁻¹"
         fig.suptitle(
             f"Breast-cancer data, n = {n}: cross-entropy = -log-likelihood / n",
             fontsize=14,
