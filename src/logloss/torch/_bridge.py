@@ -3,7 +3,7 @@
 ``tensor.numpy()`` shares the tensor's memory, so the numba kernels read the logits and
 write the gradient where PyTorch will find them. float16 and bfloat16 logits are
 computed in float32 (NumPy has no bfloat16): one float32 copy of the logits, and the
-gradient rounded back to the input's dtype (see ``docs/torch.md``, precision policy).
+gradient rounded back to the input's dtype (the README's precision policy).
 """
 
 from __future__ import annotations
