@@ -34,11 +34,11 @@ def kernel_threads(elements_per_call: int, blas_columns: int | None = None) -> I
       parallel region costs a thread wake-up that dominates the work.
     - Larger calls whose BLAS products have at most ``_SKINNY_COLUMNS`` columns
       (`blas_columns`, the K' of a linear model): BLAS runs on one thread, the kernels on
-      all. OpenBLAS's idle threads keep spinning after each product, so on a 2-core
-      machine they took a core from the kernel that follows: a 200,000 x 100 10-class fit
-      took 2.56 s with two BLAS threads and 1.59 s with one, a 1,000,000 x 50 binary fit
-      0.62 s and 0.29 s.
-    - Otherwise every thread is kept.
+      all they may use (below). OpenBLAS's idle threads keep spinning after each product,
+      so on a 2-core machine they took a core from the kernel that follows: a 200,000 x
+      100 10-class fit took 2.56 s with two BLAS threads and 1.59 s with one, a
+      1,000,000 x 50 binary fit 0.62 s and 0.29 s.
+    - Otherwise every thread is kept (all the kernels may use).
 
     The kernels never take more threads than the process is allowed: at most the BLAS
     libraries' thread count (lowered by ``threadpoolctl.threadpool_limits``, or by the
@@ -51,12 +51,14 @@ def kernel_threads(elements_per_call: int, blas_columns: int | None = None) -> I
     with _running_lock:
         _running[0] += 1
         running = _running[0]
-    numba = _numba() if small or skinny or running > 1 or _blas_limited() else None
-    previous = None if numba is None else numba.get_num_threads()
-    if numba is not None:
-        wanted = 1 if small else max(1, min(previous, _blas_threads()) // running)
-        numba.set_num_threads(min(wanted, previous))
+    numba, previous = None, 0
     try:
+        if small or skinny or running > 1 or _blas_limited():
+            numba = _numba()
+        if numba is not None:
+            previous = numba.get_num_threads()
+            allowed = max(1, min(previous, _blas_threads()) // running)
+            numba.set_num_threads(1 if small else allowed)
         if small or skinny:
             with blas_controller().limit(limits=1):
                 yield
@@ -71,10 +73,12 @@ def kernel_threads(elements_per_call: int, blas_columns: int | None = None) -> I
 
 def _numba() -> Any:
     """numba once its kernels load (the thread policy applied first); None without it."""
-    if not load_numba():  # numba missing or disabled: the portable path has no threads
+    if not load_numba():  # numba missing: the portable path has no threads
         return None
-    import numba
-
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba removed after its kernels loaded
+        return None
     return numba
 
 
