@@ -220,3 +220,22 @@ def test_answer_dispatch_and_errors():
     for bad in (0, 6, "1", True, 1.0):
         with pytest.raises(ValueError, match="`number`"):
             explain.answer(bad)
+
+
+def test_a_text_answer_draws_no_figure_until_asked():
+    """Issue #12, finding 21: ``logloss explain 4`` without --save drew (and imported
+    Matplotlib for) a figure it never printed. Run in a fresh interpreter, where nothing
+    has imported Matplotlib yet."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from logloss.tutorial import explain\n"
+        "answers = [explain.answer(k) for k in (1, 2, 3, 4)]\n"
+        "assert 'matplotlib' not in sys.modules, 'a text answer imported matplotlib'\n"
+        "assert answers[3].figure is answers[3].figure and answers[3].figure.axes\n"
+        "assert 'matplotlib' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

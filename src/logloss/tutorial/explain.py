@@ -20,6 +20,7 @@ Everything is deterministic and offline; together they take a few seconds.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,16 +56,28 @@ QUESTIONS = {
 
 @dataclass
 class Answer:
-    """One answer: the question, a few sentences, the numbers behind them and a figure."""
+    """One answer: the question, a few sentences, the numbers behind them and a figure.
+
+    The figure is drawn on first access of :attr:`figure` (by `draw`), so an answer read
+    as text never imports Matplotlib.
+    """
 
     number: int
     question: str
     text: str
     numbers: dict[str, float]
     table: list[tuple[str, str]]
-    figure: Figure
+    draw: Callable[[], Figure] = field(repr=False)
     slug: str  # file name stem of the figure, e.g. "1-purpose"
     extra: dict[str, Any] = field(default_factory=dict)
+    _figure: Figure | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def figure(self) -> Figure:
+        """The answer's figure, drawn the first time it is asked for."""
+        if self._figure is None:
+            self._figure = self.draw()
+        return self._figure
 
 
 def answer(number: int) -> Answer:
@@ -117,7 +130,7 @@ def purpose() -> Answer:
     )
     table = [(f"p(true class) = {q:g}", f"loss {v:.4f}") for q, v in zip(p, loss, strict=True)]
     table.append(("even guess among 3 classes", f"loss {uniform3:.4f}"))
-    return Answer(1, QUESTIONS[1], text, numbers, table, plot.loss_curve(), "1-purpose")
+    return Answer(1, QUESTIONS[1], text, numbers, table, plot.loss_curve, "1-purpose")
 
 
 # ---------------------------------------------------------------------------
@@ -176,7 +189,7 @@ def suitability() -> Answer:
         ("soft target (0.7, 0.2, 0.1) predicted evenly", f"loss {at_uniform:.4f}"),
     ]
 
-    fig = suitability_figure(grid, curves, best)
+    fig = functools.partial(suitability_figure, grid, curves, best)
     return Answer(2, QUESTIONS[2], text, numbers, table, fig, "2-suitability")
 
 
@@ -251,7 +264,7 @@ def versus_mse() -> Answer:
         ("steps to 90 % accuracy, squared error", _steps_text(steps["mse"])),
     ]
 
-    fig = versus_mse_figure(z, g_ce, g_mse, z0, g0_ce, g0_mse)
+    fig = functools.partial(versus_mse_figure, z, g_ce, g_mse, z0, g0_ce, g0_mse)
     return Answer(
         3, QUESTIONS[3], text, numbers, table, fig, "3-versus-mse", extra={"steps": steps}
     )
@@ -366,7 +379,7 @@ def likelihood() -> Answer:
         ("best weight scale: likelihood / cross-entropy", f"{s_ll:.3g} / {s_ce:.3g}"),
     ]
 
-    fig = likelihood_figure(scales, ll_path, ce_path, s_ll, s_ce, n)
+    fig = functools.partial(likelihood_figure, scales, ll_path, ce_path, s_ll, s_ce, n)
     return Answer(4, QUESTIONS[4], text, numbers, table, fig, "4-likelihood")
 
 
@@ -496,7 +509,7 @@ def overfitting(steps: int = 2000) -> Answer:
     table.append(("predicting the class frequency", f"held-out log loss {baseline:.4f}"))
 
     curves = {"plain": plain, "l2": ridge, "smoothing": smooth, "early": early}
-    fig = overfitting_figure(curves, stop, baseline, lam=lam, eps=eps)
+    fig = functools.partial(overfitting_figure, curves, stop, baseline, lam=lam, eps=eps)
     return Answer(
         5,
         QUESTIONS[5],
