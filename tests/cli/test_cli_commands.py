@@ -350,12 +350,14 @@ def test_plot_commands_draw_what_the_data_says(work, tmp_path, svg_text):
     assert hist.legend == ["training objective"]
     assert hist.line_markers == [len(curve)]
 
-    # calibration: the ECE `logloss score` computes, one point per non-empty bin, 8 bars
+    # calibration: the ECE of the bins drawn (the positive class's reliability for two
+    # classes), one point per non-empty bin, 8 bars
+    from logloss.metrics.calibration import reliability_bins
+
     reliability, counts = read_axes(tmp_path / "c.svg")
-    scored = runner.invoke(
-        app, ["score", str(preds), "-t", "label", "--labels-from-columns", "--bins", "8", "--json"]
-    )
-    ece = json.loads(scored.stdout)["calibration_error"]
+    spam = (proba["label"] == "spam").to_numpy()
+    drawn = np.column_stack([proba["p_ham"], proba["p_spam"]])
+    ece = reliability_bins(spam.astype(np.intp), drawn, n_bins=8)["ece"]
     assert f"Calibration (ECE {ece:.3f}, 400 predictions)" in reliability.texts
     assert "observed frequency of spam" in reliability.texts
     assert "predicted probability of spam" in counts.texts and "count" in counts.texts
