@@ -251,8 +251,13 @@ def fit(
 
     Numeric columns are standardised (missing values become the training
     median), text columns one-hot encoded; the preprocessing is saved with the
-    model. The scores table compares training and held-out log loss with the
-    baseline of predicting the class frequencies.
+    model. The scores table puts each split's log loss beside that of predicting the
+    class frequencies, its accuracy beside that of always predicting the majority
+    class, and the top-label expected calibration error (ECE).
+
+    With --checkpoint the model is saved every --checkpoint-every iterations while
+    the solver runs on (the fit is the one without checkpoints); --resume continues
+    from such a file, or keeps its model as it is when nothing is left to train.
 
     Ctrl-C during training stops it with the best parameters found so far: the
     model is still scored and written, with a warning, and the exit status is 130.
