@@ -109,6 +109,11 @@ def _what(value: Any) -> str:
     """What arrived, for a hyperparameter's message: ``'big' (str)``, ``10.91 (float64)``.
 
     A numpy scalar is shown as the number it holds, never as ``np.float64(10.91)``.
+
+    Examples
+    --------
+    >>> _what(np.float64(10.91)), _what("big")
+    ('10.91 (float64)', "'big' (str)")
     """
     shown = value.item() if isinstance(value, np.generic) else value
     return f"{shown!r} ({type(value).__name__})"
