@@ -40,7 +40,8 @@ def _describe(x: Any) -> str:
         return f"an array of dtype {x.dtype} and shape {x.shape}"
     if get_namespace(x) is not np:
         return f"an array of dtype {dtype_name(x.dtype)} and shape {shape_of(x)}"
-    return f"{type(x).__name__} {x!r}"[:120]
+    shown = x.item() if isinstance(x, np.generic) else x  # 10.91, not np.float64(10.91)
+    return f"{type(x).__name__} {shown!r}"[:120]
 
 
 _KIND_WORDS = {
@@ -105,8 +106,17 @@ class InvalidParameterError(ValueError, TypeError):
 
 
 def _what(value: Any) -> str:
-    """What arrived, for a hyperparameter's message: ``'big' (str)``."""
-    return f"{value!r} ({type(value).__name__})"
+    """What arrived, for a hyperparameter's message: ``'big' (str)``, ``10.91 (float64)``.
+
+    A numpy scalar is shown as the number it holds, never as ``np.float64(10.91)``.
+
+    Examples
+    --------
+    >>> _what(np.float64(10.91)), _what("big")
+    ('10.91 (float64)', "'big' (str)")
+    """
+    shown = value.item() if isinstance(value, np.generic) else value
+    return f"{shown!r} ({type(value).__name__})"
 
 
 def _interval(

@@ -396,6 +396,10 @@ def save(model: Any, path: str | os.PathLike, *, metadata: dict | None = None) -
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez_compressed(fh, **{_META_KEY: blob}, **arrays)
+        # mkstemp makes the file 0600; give it what open() would: 0666 less the umask
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

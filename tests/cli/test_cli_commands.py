@@ -353,7 +353,8 @@ def test_plot_commands_draw_what_the_data_says(work, tmp_path, svg_text):
     assert hist.legend == ["training objective (cross-entropy + penalty)"]
     assert hist.line_markers == [len(curve)]
 
-    # calibration: the ECE `logloss score` computes, one point per non-empty bin, 8 bars
+    # calibration: the top-label ECE `logloss score` computes, one point per non-empty bin,
+    # 8 bars
     reliability, counts = read_axes(tmp_path / "c.svg")
     scored = runner.invoke(
         app, ["score", str(preds), "-t", "label", "--labels-from-columns", "--bins", "8", "--json"]

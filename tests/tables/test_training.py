@@ -104,6 +104,11 @@ def test_fit_settings_record_the_options_as_given():
         "hidden": "8, 4",  # as written, so that --resume compares what the user typed
         "calibrate": False,
         "seed": 0,
+        "class_weight": None,
+        "penalty": None,
+        "l1_ratio": None,
+        "tol": None,
+        "early_stopping": False,
     }
     with pytest.raises(OptionError, match="comma-separated layer widths") as caught:
         FitSettings(hidden="8,x").hidden_layer_sizes  # noqa: B018

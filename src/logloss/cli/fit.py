@@ -22,6 +22,31 @@ class Model(str, enum.Enum):
     mlp = "mlp"
 
 
+class ClassWeight(str, enum.Enum):
+    none = "none"
+    balanced = "balanced"
+
+
+class Penalty(str, enum.Enum):
+    l2 = "l2"
+    l1 = "l1"
+    elasticnet = "elasticnet"
+    none = "none"
+
+
+MODEL_SUFFIX = ".npz"
+
+
+def _model_file(value: Path | None, name: str) -> Path | None:
+    """A model file name ends in .npz (the archive it is): refuse any other name."""
+    if value is not None and value.suffix.lower() != MODEL_SUFFIX:
+        raise typer.BadParameter(
+            f"a model file is an .npz archive, so its name must end in .npz; got '{value}'",
+            param_hint=f"'{name}'",
+        )
+    return value
+
+
 def _positive(value: float | None, name: str) -> float | None:
     if value is not None and not value > 0:
         raise typer.BadParameter(
@@ -34,7 +59,12 @@ Target = Annotated[str, target_option("Column holding the class labels.")]
 Output = Annotated[
     Path,
     typer.Option(
-        "--output", "-o", help="Model file to write (.npz).", dir_okay=False, show_default=False
+        "--output",
+        "-o",
+        help="Model file to write (a name ending in .npz).",
+        dir_okay=False,
+        show_default=False,
+        callback=lambda v: _model_file(v, "--output"),
     ),
 ]
 ModelChoice = Annotated[Model, typer.Option("--model", "-m", help="The classifier.")]
@@ -102,6 +132,51 @@ Calibrate = Annotated[
         "temperature on them (temperature scaling).",
     ),
 ]
+ClassWeightOption = Annotated[
+    ClassWeight,
+    typer.Option(
+        "--class-weight",
+        help="balanced weighs each class by n / (classes × its rows), so a rare class "
+        "counts as much as a common one; none weighs every row alike.",
+    ),
+]
+PenaltyOption = Annotated[
+    Penalty | None,
+    typer.Option(
+        "--penalty",
+        show_default=False,
+        help="Penalty of the logistic and softmax models, of strength 1/C (default l2); "
+        "l1 and elasticnet need --solver gd or sgd.",
+    ),
+]
+L1Ratio = Annotated[
+    float | None,
+    typer.Option(
+        "--l1-ratio",
+        min=0.0,
+        max=1.0,
+        show_default=False,
+        help="L1 share of --penalty elasticnet (default 0.5).",
+    ),
+]
+Tol = Annotated[
+    float | None,
+    typer.Option(
+        "--tol",
+        min=0.0,
+        show_default=False,
+        help="Stopping tolerance: the gradient size (lbfgs, newton, gd) or the loss "
+        "improvement per epoch (sgd, adam). Default 1e-4.",
+    ),
+]
+EarlyStopping = Annotated[
+    bool,
+    typer.Option(
+        "--early-stopping",
+        help="Keep a tenth of the training rows apart and stop when their loss stops "
+        "improving (--solver sgd or adam).",
+    ),
+]
 Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the split and the model.")]
 MaxCategories = Annotated[
     int,
@@ -122,7 +197,8 @@ Checkpoint = Annotated[
         "--checkpoint",
         dir_okay=False,
         show_default=False,
-        help="Model file to save the training progress to every --checkpoint-every "
+        callback=lambda v: _model_file(v, "--checkpoint"),
+        help="Model file (.npz) to save the training progress to every --checkpoint-every "
         "iterations (and on Ctrl-C); continue later with --resume.",
     ),
 ]
@@ -165,13 +241,23 @@ def fit(
     checkpoint: Checkpoint = None,
     checkpoint_every: CheckpointEvery = 10,
     resume: Resume = None,
+    class_weight: ClassWeightOption = ClassWeight.none,
+    penalty: PenaltyOption = None,
+    l1_ratio: L1Ratio = None,
+    tol: Tol = None,
+    early_stopping: EarlyStopping = False,
 ) -> None:
     """Train a classifier on a table: preprocess, split, fit, score, save.
 
     Numeric columns are standardised (missing values become the training
     median), text columns one-hot encoded; the preprocessing is saved with the
-    model. The scores table compares training and held-out log loss with the
-    baseline of predicting the class frequencies.
+    model. The scores table puts each split's log loss beside that of predicting the
+    class frequencies, its accuracy beside that of always predicting the majority
+    class, and the top-label expected calibration error (ECE).
+
+    With --checkpoint the model is saved every --checkpoint-every iterations while
+    the solver runs on (the fit is the one without checkpoints); --resume continues
+    from such a file, or keeps its model as it is when nothing is left to train.
 
     Ctrl-C during training stops it with the best parameters found so far: the
     model is still scored and written, with a warning, and the exit status is 130.
@@ -189,6 +275,11 @@ def fit(
         hidden=hidden,
         calibrate=calibrate,
         seed=seed,
+        class_weight=None if class_weight is ClassWeight.none else class_weight.value,
+        penalty=None if penalty is None else penalty.value,
+        l1_ratio=l1_ratio,
+        tol=tol,
+        early_stopping=early_stopping,
     )
     job = FitJob(
         data=data,

@@ -3,9 +3,10 @@
 - :func:`as_class_probabilities` turns labels and probability columns into class
   codes and an ``(n, K)`` probability matrix (the form every score here takes);
 - :func:`roc_auc` ranks the probabilities of two classes;
-- :func:`evaluate` computes the log loss, accuracy, Brier score, calibration error
-  and (for two classes) ROC AUC of any model's probabilities, with the baseline
-  log loss of predicting class frequencies.
+- :func:`evaluate` computes the log loss, accuracy, Brier score, top-label expected
+  calibration error and (for two classes) ROC AUC of any model's probabilities, with
+  the baselines: the log loss of predicting class frequencies and the accuracy of
+  always predicting the most frequent class.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .calibration import N_BINS, reliability_bins
+from .calibration import N_BINS, expected_calibration_error
 from .scores import brier_score, log_loss
 
 __all__ = ["as_class_probabilities", "evaluate", "roc_auc"]
@@ -76,8 +77,10 @@ def as_class_probabilities(
     if bad.any():
         row, col = np.argwhere(bad)[0]
         value = np.asarray(y_prob).reshape(p.shape[0], -1)[row, 0 if one_column else col]
+        # the number as a user wrote it (10.91), never numpy's repr (np.float64(10.91))
+        shown = value.item() if isinstance(value, np.generic) else value
         raise ValueError(
-            f"`y_prob` must hold probabilities in [0, 1]; got {value!r} in row {int(row)}"
+            f"`y_prob` must hold probabilities in [0, 1]; got {shown!r} in row {int(row)}"
         )
     cls = np.unique(t) if classes is None else np.asarray(classes)
     if cls.ndim != 1 or np.unique(cls).size != cls.size:
@@ -157,12 +160,19 @@ def evaluate(
 ) -> dict[str, Any]:
     """How good are these probabilities? Log loss, accuracy, Brier, calibration, ROC AUC.
 
+    With the class frequencies :math:`\\pi` of `prior` and the most frequent class
+    :math:`m = \\arg\\max_c \\pi_c`, the baselines are what a model that ignores
+    the features scores: ``baseline_log_loss`` :math:`= -\\frac{1}{n} \\sum_i
+    \\log \\pi_{y_i}` and ``baseline_accuracy`` :math:`= \\frac{1}{n} \\sum_i
+    [y_i = m]` (the majority-class rate). A model whose accuracy is not above the
+    latter has learned nothing a constant answer does not know.
+
     Parameters
     ----------
     y_true, y_prob, classes
         As for :func:`as_class_probabilities`.
     prior : array_like of shape (K,), optional
-        Class frequencies for the baseline (default: those of `y_true`). The
+        Class frequencies for the baselines (default: those of `y_true`). The
         baseline predicts them for every row; its log loss is the entropy of the
         labels when the frequencies are their own.
     n_bins : int, default 15
@@ -173,15 +183,20 @@ def evaluate(
     dict
         ``n``, ``classes`` (list), ``log_loss`` (nats), ``accuracy``,
         ``brier`` (in [0, 1] for two classes, [0, 2] for more),
-        ``calibration_error`` (ECE over `n_bins` bins, see
-        :func:`logloss.metrics.calibration.reliability_bins`),
-        ``roc_auc`` (two classes; else None) and ``baseline_log_loss``.
+        ``calibration_error`` (the top-label ECE over `n_bins` bins, for any number
+        of classes: :func:`logloss.metrics.calibration.expected_calibration_error`,
+        the number temperature scaling reports), ``roc_auc`` (two classes; else
+        None), ``baseline_log_loss``, ``baseline_accuracy`` and ``majority_class``
+        (the class the latter always predicts).
 
     Examples
     --------
     >>> r = evaluate(["no", "no", "yes", "yes"], [0.1, 0.4, 0.35, 0.8])
     >>> round(r["log_loss"], 4), r["accuracy"], r["roc_auc"], round(r["baseline_log_loss"], 4)
     (0.4722, 0.75, 0.75, 0.6931)
+    >>> r = evaluate(["no", "no", "no", "yes"], [0.1, 0.2, 0.3, 0.4], prior=[0.9, 0.1])
+    >>> r["baseline_accuracy"], r["majority_class"]
+    (0.75, 'no')
     """
     codes, proba, cls = as_class_probabilities(y_true, y_prob, classes)
     k = cls.size
@@ -194,13 +209,21 @@ def evaluate(
             raise ValueError(f"`prior` must be {k} non-negative class frequencies")
         freq = freq / freq.sum()
     baseline = np.broadcast_to(freq, proba.shape)
+    majority = int(np.argmax(freq))  # the first of equally frequent classes
     return {
         "n": int(codes.size),
-        "classes": [c.item() if isinstance(c, np.generic) else c for c in cls],
+        "classes": [_plain(c) for c in cls],
         "log_loss": float(log_loss(codes, proba, labels=labels)),
         "accuracy": float(np.mean(proba.argmax(axis=1) == codes)),
         "brier": float(brier_score(codes, proba, labels=labels)),
-        "calibration_error": reliability_bins(codes, proba, n_bins=n_bins)["ece"],
+        "calibration_error": expected_calibration_error(codes, proba, n_bins=n_bins),
         "roc_auc": roc_auc(codes == 1, proba[:, 1]) if k == 2 else None,
         "baseline_log_loss": float(log_loss(codes, baseline, labels=labels)),
+        "baseline_accuracy": float(np.mean(codes == majority)),
+        "majority_class": _plain(cls[majority]),
     }
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (JSON and messages take those)."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -124,17 +124,23 @@ class FitSkeleton:
         self.classes_ = classes
         self._dtype_ = dtype
         name = type(self).__name__
-        with (
-            kernel_threads(*problem.threads) if problem.threads else nullcontext(),
-            progress(params.verbose, params.max_iter, name, params.callback) as cb,
-        ):
-            result = problem.minimize(
-                problem.objective,
-                problem.x0,
-                max_iter=params.max_iter,
-                callback=cb,
-                **problem.options,
-            )
+        # what `_fitted_at` needs while the solver runs (a name without a trailing
+        # underscore: not a fitted attribute, so a model file never holds it)
+        self._fit_in_progress = (problem, params)
+        try:
+            with (
+                kernel_threads(*problem.threads) if problem.threads else nullcontext(),
+                progress(params.verbose, params.max_iter, name, params.callback) as cb,
+            ):
+                result = problem.minimize(
+                    problem.objective,
+                    problem.x0,
+                    max_iter=params.max_iter,
+                    callback=cb,
+                    **problem.options,
+                )
+        finally:
+            del self._fit_in_progress
         self._store_solution(problem, result, params)
         self.n_iter_ = int(result.n_iter)
         self.loss_curve_ = list(result.loss_curve)
@@ -142,6 +148,31 @@ class FitSkeleton:
         self.interrupted_ = bool(result.interrupted)
         report(result, name, params.solver, params.max_iter, stacklevel=4)
         return result
+
+    def _fitted_at(self, x: NDArray, loss_curve: list[float]) -> None:
+        """Make the estimator, while its fit runs, the model of the parameters `x`.
+
+        Called from a ``callback`` during ``fit`` (e.g. to save a checkpoint with
+        :func:`logloss.save` without stopping the solver): sets the fitted attributes
+        (``coef_``, ``coefs_``, ...) from the solver's flat vector `x`, and ``n_iter_``
+        and ``loss_curve_`` from `loss_curve`, the losses of the iterations so far. The
+        end of the fit sets them again from the solver's result.
+        """
+        state = getattr(self, "_fit_in_progress", None)
+        if state is None:
+            raise RuntimeError("_fitted_at is only for a callback while fit runs")
+        problem, params = state
+        so_far = OptimizeResult(
+            np.array(x, dtype=np.float64, copy=True),
+            float(loss_curve[-1]) if loss_curve else float("nan"),
+            len(loss_curve),
+            False,
+        )
+        self._store_solution(problem, so_far, params)
+        self.n_iter_ = len(loss_curve)
+        self.loss_curve_ = list(loss_curve)
+        self.validation_loss_curve_ = []
+        self.interrupted_ = False
 
     def _store_solution(
         self, problem: FitProblem, result: OptimizeResult, params: Any

@@ -7,6 +7,7 @@ progress bar (rich when installed, else one plain line per iteration on stderr);
 
 from __future__ import annotations
 
+import math
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -89,11 +90,27 @@ def report(
     result: OptimizeResult, est_name: str, solver: str, max_iter: int, stacklevel: int = 3
 ) -> None:
     """Warn when the fit was interrupted (:class:`FitInterruptedWarning`) or did not
-    converge (``ConvergenceWarning``); `stacklevel` points the warning at the user's call."""
+    converge (``ConvergenceWarning``); `stacklevel` points the warning at the user's call.
+
+    Examples
+    --------
+    >>> import numpy as np, warnings
+    >>> cut = OptimizeResult(np.zeros(1), float("inf"), 0, False, interrupted=True)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     report(cut, "MLPClassifier", "adam", 200)
+    >>> str(caught[0].message)
+    'MLPClassifier.fit was interrupted (KeyboardInterrupt) after 0 iterations; keeping the starting parameters'
+    """  # noqa: E501
     if result.interrupted:
+        if math.isfinite(result.fun):
+            kept = f"keeping the best parameters found so far (loss {result.fun:.6g})"
+        else:  # stopped inside the first iteration (epoch): no loss was measured yet
+            kept = "keeping the starting parameters"
+        done = result.n_iter
         warnings.warn(
-            f"{est_name}.fit was interrupted (KeyboardInterrupt) after {result.n_iter} "
-            f"iteration(s); keeping the best parameters found so far (loss {result.fun:.6g})",
+            f"{est_name}.fit was interrupted (KeyboardInterrupt) after {done} "
+            f"iteration{'' if done == 1 else 's'}; {kept}",
             FitInterruptedWarning,
             stacklevel=stacklevel,
         )

@@ -1,16 +1,24 @@
-"""Checkpoints of ``logloss fit``: train in slices, save after each, resume later.
+"""Checkpoints of ``logloss fit``: one solver run that saves as it goes, resumed later.
 
 A checkpoint is an ordinary model file (:func:`logloss.save`) whose metadata also
 holds the progress, ``{"checkpoint": {"iterations": done, "max_iter": total,
-"finished": bool}}``, so ``logloss predict`` reads it like any model file and
-``logloss fit --resume`` continues from it with the same data and options.
+"finished": bool}}`` (finished: not interrupted; a finished run with fewer iterations
+than its ``max_iter`` converged), so ``logloss predict`` reads it like any model file
+and ``logloss fit --resume`` continues from it with the same data and options.
+
+The fit is one run of the solver: a callback saves the model of the current
+iterate every ``--checkpoint-every`` iterations and lets the solver go on, so
+L-BFGS keeps its curvature memory and sgd/adam their moments and step schedule,
+and a fit with checkpoints gives the model the same fit without them gives.
+``--resume`` starts a new run from the checkpoint's parameters (``warm_start``);
+that run's solver memory starts afresh, the one thing a model file cannot carry.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +31,23 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["RESUME_MUST_MATCH", "CheckpointPlan", "check_resumable", "read_checkpoint"]
 
 # Options that must be the same for a run to continue another one (--max-iter may grow).
-RESUME_MUST_MATCH = ("model", "features", "drop", "test_size", "C", "solver", "hidden", "seed")
+RESUME_MUST_MATCH = (
+    "model",
+    "features",
+    "drop",
+    "test_size",
+    "C",
+    "solver",
+    "hidden",
+    "seed",
+    "class_weight",
+    "penalty",
+    "l1_ratio",
+    "tol",
+    "early_stopping",
+)
+# What an option absent from a file written before it existed meant.
+_ABSENT_MEANS = {"early_stopping": False}
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[Any, dict]:
@@ -45,41 +69,33 @@ def check_resumable(start: tuple[Any, dict], settings: dict, path: str | os.Path
         raise ValueError("--resume cannot continue a calibrated model; leave out --calibrate")
     written = meta["training"]["settings"]
     for key in RESUME_MUST_MATCH:
-        if written.get(key) != settings[key]:
+        before = written.get(key, _ABSENT_MEANS.get(key))
+        if before != settings.get(key, _ABSENT_MEANS.get(key)):
             option = "--" + key.replace("_", "-")
             raise ValueError(
-                f"--resume {str(path)!r} was written with {option} {written.get(key)!r}; "
+                f"--resume {str(path)!r} was written with {option} {before!r}; "
                 f"this run has {settings[key]!r}: continue with the same options"
             )
 
 
-def _iterations_done(meta: dict, model: Any) -> int:
-    done = meta.get("checkpoint", {}).get("iterations")
-    if isinstance(done, int) and not isinstance(done, bool) and done >= 0:
-        return done
-    return int(getattr(model, "n_iter_", 0))  # a finished model file
+def _is_fitted_name(key: str) -> bool:
+    """``coef_``, ``_dtype_``: what a fit sets (and a model file holds)."""
+    return key.endswith("_") and not key.startswith("__")
 
 
 @dataclass
-class _Progress:
-    """Where a sliced fit stands: iterations done of `total`, the loss curve so far."""
+class _Run:
+    """Where a fit stands: iterations and losses before this run (from --resume)."""
 
-    total: int
     done: int = 0
-    curve: list | None = None
-    interrupted: bool = False
-    finished: bool = False
-    last_warnings: list | None = None  # those of the last slice, said again at the end
+    curve: list = field(default_factory=list)
+    converged: bool = False  # the checkpoint's run had stopped for good
+    max_iter: int | None = None  # the checkpoint's limit
 
 
 @dataclass
 class CheckpointPlan:
-    """Train in slices of `every` iterations, saving to `path` after each one.
-
-    Each slice warm-starts from the previous one (``warm_start=True``, ``max_iter`` of at
-    most `every`), so a checkpoint is an ordinary model file. L-BFGS keeps no curvature
-    memory across slices and sgd/adam restart their step-size schedule, so a sliced fit
-    follows a slightly different path to the same optimum.
+    """How ``logloss fit`` trains: one solver run, saving to `path` every `every` iterations.
 
     `start` is what :func:`read_checkpoint` read for ``--resume``; `settings` and
     `data` are recorded in every checkpoint, as in the final model file.
@@ -93,99 +109,101 @@ class CheckpointPlan:
 
     @property
     def active(self) -> bool:
-        """Whether training goes in slices (a checkpoint is written, or one is resumed)."""
+        """Whether a checkpoint is written or one is resumed."""
         return self.path is not None or self.start is not None
 
     def train(self, prepared: Prepared, estimator: Any, err: Console) -> None:
-        """Fit `estimator` on the training rows slice by slice; it ends as one fit would."""
-        X = prepared.X["training"]
-        state = _Progress(total=int(estimator.get_params()["max_iter"]), curve=[])
-        if self.start is not None:
-            state.done, state.curve = self._restore(estimator, X)
-            err.print(
-                f"Resuming from the checkpoint: {state.done:,} of {state.total:,} iterations done."
-            )
-        # one line per checkpoint instead of one progress bar per slice
-        verbose = estimator.get_params()["verbose"]
-        estimator.set_params(warm_start=True, verbose=0)
-        state.finished = state.done >= state.total
-        try:
-            self._slices(prepared, estimator, state, err)
-        except KeyboardInterrupt:
-            # Ctrl-C outside the solver (while saving a checkpoint): keep what is fitted.
-            if not hasattr(estimator, "n_iter_"):
-                raise
-            self._interrupted(estimator, state)
-        finally:
-            estimator.set_params(max_iter=state.total, warm_start=False, verbose=verbose)
-        self._warn_again(estimator, state)
-        if self.path is not None:
-            self._save(estimator, prepared, state.done, state.total, finished=not state.interrupted)
-            done = "interrupted" if state.interrupted else "done"
-            err.print(f"Checkpoint: {state.done:,} iterations ({done}) saved to {self.path}.")
+        """Fit `estimator` on the training rows (from the checkpoint, with `start`).
 
-    def _slices(self, prepared: Prepared, estimator: Any, state: _Progress, err: Console) -> None:
-        from sklearn.exceptions import ConvergenceWarning
-
+        Warnings are worded for the command line (``--max-iter``, ``--resume``).
+        A checkpoint whose run converged, or that already has as many iterations as
+        ``--max-iter`` allows, is kept as it is.
+        """
         X, y = prepared.X["training"], prepared.y["training"]
-        while not state.finished:
-            size = min(self.every, state.total - state.done)
-            estimator.set_params(max_iter=size)
+        total = int(estimator.get_params()["max_iter"])
+        run = _Run()
+        if self.start is not None:
+            run = self._restore(estimator, X)
+            if run.converged or run.done >= total:
+                self._keep(estimator, prepared, run, total, err)
+                return
+            err.print(f"Resuming from the checkpoint: {run.done:,} of {total:,} iterations done.")
+        params = estimator.get_params()
+        writer = None
+        if self.path is not None:
+            writer = _Writer(self, estimator, prepared, run, total, err, params["callback"])
+        estimator.set_params(
+            max_iter=total - run.done,
+            warm_start=True if self.start is not None else params["warm_start"],
+            callback=writer if writer is not None else params["callback"],
+            # one line per checkpoint instead of a progress bar drawn over them
+            verbose=0 if writer is not None else params["verbose"],
+        )
+        try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 estimator.fit(X, y)
-            state.done += int(estimator.n_iter_)
-            state.curve += list(estimator.loss_curve_)
-            state.interrupted = bool(getattr(estimator, "interrupted_", False))
-            # a slice that used all its iterations without converging goes on
-            hit_limit = estimator.n_iter_ >= size and any(
-                issubclass(w.category, ConvergenceWarning) for w in caught
+        finally:
+            estimator.set_params(
+                max_iter=total,
+                warm_start=params["warm_start"],
+                callback=params["callback"],
+                verbose=params["verbose"],
             )
-            state.finished = state.interrupted or not hit_limit or state.done >= state.total
-            state.last_warnings = list(caught) if state.finished else []
-            self._settle(estimator, state)
-            if self.path is not None and (not state.finished or state.interrupted):
-                self._save(estimator, prepared, state.done, state.total, finished=False)
-                err.print(
-                    f"Checkpoint: {state.done:,} of {state.total:,} iterations "
-                    f"(loss {state.curve[-1]:.6g}) saved to {self.path}."
-                    if state.curve
-                    else f"Checkpoint: {state.done:,} iterations saved to {self.path}."
-                )
+        ran = int(estimator.n_iter_)
+        interrupted = bool(getattr(estimator, "interrupted_", False))
+        estimator.n_iter_ = run.done + ran
+        estimator.loss_curve_ = list(run.curve) + list(estimator.loss_curve_)
+        self._say_again(caught, estimator, run, total)
+        if self.path is not None:
+            self._save(estimator, prepared, total, finished=not interrupted)
+            state = "interrupted" if interrupted else "done"
+            err.print(
+                f"Checkpoint: {estimator.n_iter_:,} iterations ({state}) saved to {self.path}."
+            )
 
-    def _interrupted(self, estimator: Any, state: _Progress) -> None:
-        from ..models import FitInterruptedWarning
+    def _keep(
+        self, estimator: Any, prepared: Prepared, run: _Run, total: int, err: Console
+    ) -> None:
+        """The checkpoint's model as it is: its run converged, or --max-iter is reached."""
+        if run.converged:
+            why = f"its fit converged after {run.done:,} iterations"
+        else:
+            why = (
+                f"it has {run.done:,} iterations, as many as --max-iter {total:,} allows "
+                "(give a larger --max-iter to train on)"
+            )
+        err.print(f"Nothing left to train in the checkpoint: {why}; its model is kept as it is.")
+        if hasattr(estimator, "interrupted_"):
+            estimator.interrupted_ = False
+        if self.path is not None:
+            # a converged run keeps its own limit, so that the file still says it converged
+            limit = run.max_iter if run.converged and run.max_iter else total
+            self._save(estimator, prepared, limit, finished=True)
 
-        state.interrupted = True
-        self._settle(estimator, state)
-        state.last_warnings = []
-        warnings.warn(
-            f"training was interrupted (KeyboardInterrupt) after {state.done} iteration(s); "
-            "keeping the parameters of the last completed slice",
-            FitInterruptedWarning,
-            stacklevel=3,
-        )
-
-    @staticmethod
-    def _warn_again(estimator: Any, state: _Progress) -> None:
-        """The last slice's warnings, said for the whole run."""
+    def _say_again(self, caught: list, estimator: Any, run: _Run, total: int) -> None:
+        """The fit's warnings, worded for the whole run and for the command line."""
         from sklearn.exceptions import ConvergenceWarning
 
         from ..models import FitInterruptedWarning
 
-        for w in state.last_warnings or []:
+        for w in caught:
             text = str(w.message)
-            if issubclass(w.category, FitInterruptedWarning):
-                text = f"{text} ({state.done} iterations in all)"
-            elif issubclass(w.category, ConvergenceWarning) and state.done >= state.total:
-                # the slice's message names the slice's max_iter; say it for the whole run
+            if issubclass(w.category, FitInterruptedWarning) and run.done:
                 text = (
-                    f"{type(estimator).__name__} did not converge in --max-iter {state.total} "
-                    "iterations; increase --max-iter, or continue with --resume"
+                    f"{text} ({estimator.n_iter_} iterations in all, {run.done} of them "
+                    "before --resume)"
+                )
+            elif issubclass(w.category, ConvergenceWarning) and "max_iter=" in text:
+                # the data is standardised by the command line; the option is --max-iter
+                text = (
+                    f"{type(estimator).__name__} did not converge in --max-iter {total} "
+                    "iterations; increase --max-iter"
+                    + (" (or continue with --resume from the checkpoint)" if self.path else "")
                 )
             warnings.warn(text, w.category, stacklevel=3)
 
-    def _restore(self, estimator: Any, X: Any) -> tuple[int, list]:
+    def _restore(self, estimator: Any, X: Any) -> _Run:
         model, meta = self.start
         n_features = getattr(model, "n_features_in_", None)
         if n_features != X.shape[1]:
@@ -193,24 +211,26 @@ class CheckpointPlan:
                 f"--resume model takes {n_features} features, but this data gives "
                 f"{X.shape[1]}: continue with the same data and options"
             )
+        # every fitted attribute, `_dtype_` included: the model predicts as it is
         for key, value in vars(model).items():
-            if key.endswith("_") and not key.startswith("_"):
+            if _is_fitted_name(key):
                 setattr(estimator, key, value)
-        return _iterations_done(meta, model), list(getattr(model, "loss_curve_", []))
+        progress = meta.get("checkpoint", {})
+        done = progress.get("iterations")
+        if isinstance(done, bool) or not isinstance(done, int) or done < 0:
+            done = int(getattr(model, "n_iter_", 0))  # a finished model file
+        limit = progress.get("max_iter")
+        # a run that ended (not interrupted) before its limit converged or stopped early
+        converged = progress.get("finished") is True and isinstance(limit, int) and done < limit
+        return _Run(done, list(getattr(model, "loss_curve_", [])), converged, limit)
 
-    @staticmethod
-    def _settle(estimator: Any, state: _Progress) -> None:
-        """The estimator's counters describe the whole run, not the last slice."""
-        estimator.n_iter_ = state.done
-        estimator.loss_curve_ = list(state.curve)
-        if hasattr(estimator, "interrupted_"):
-            estimator.interrupted_ = state.interrupted
-
-    def _save(
-        self, estimator: Any, prepared: Prepared, done: int, total: int, finished: bool
-    ) -> None:
+    def _save(self, estimator: Any, prepared: Prepared, total: int, *, finished: bool) -> None:
         meta = model_metadata(prepared, {}, source=str(self.data), settings=self.settings)
-        meta["checkpoint"] = {"iterations": done, "max_iter": total, "finished": finished}
+        meta["checkpoint"] = {
+            "iterations": int(estimator.n_iter_),
+            "max_iter": total,
+            "finished": finished,
+        }
         params = estimator.get_params()
         # the file holds the run's options, as a finished model would
         estimator.set_params(max_iter=total, warm_start=False)
@@ -218,3 +238,29 @@ class CheckpointPlan:
             save(estimator, self.path, metadata=meta)
         finally:
             estimator.set_params(max_iter=params["max_iter"], warm_start=params["warm_start"])
+
+
+class _Writer:
+    """The solver callback that saves a checkpoint every ``plan.every`` iterations."""
+
+    def __init__(
+        self, plan: CheckpointPlan, estimator: Any, prepared: Prepared, run: _Run, total: int,
+        err: Console, user_callback: Any,
+    ) -> None:  # fmt: skip
+        self.plan, self.estimator, self.prepared = plan, estimator, prepared
+        self.run, self.total, self.err = run, total, err
+        self.user_callback = user_callback
+        self.losses: list[float] = []
+
+    def __call__(self, info: Any) -> bool:
+        self.losses.append(float(info.loss))
+        done = self.run.done + int(info.iteration)
+        # the last iteration's checkpoint is written once the fit has ended
+        if done % self.plan.every == 0 and done < self.total:
+            self.estimator._fitted_at(info.x, list(self.run.curve) + self.losses)
+            self.plan._save(self.estimator, self.prepared, self.total, finished=False)
+            self.err.print(
+                f"Checkpoint: {done:,} of {self.total:,} iterations (loss {info.loss:.6g}) "
+                f"saved to {self.plan.path}."
+            )
+        return bool(self.user_callback(info)) if self.user_callback is not None else False

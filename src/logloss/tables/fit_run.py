@@ -25,7 +25,6 @@ from .preprocess import MAX_CATEGORIES
 from .training import (
     base_estimator,
     calibrate_prepared,
-    fit_prepared,
     make_estimator,
     model_metadata,
     prepare_training,
@@ -63,6 +62,11 @@ class FitSettings:
     hidden: str | None = None
     calibrate: bool = False
     seed: int = 0
+    class_weight: str | None = None  # "balanced", or None for equal weights
+    penalty: str | None = None  # "l2", "l1", "elasticnet", "none"; None: the model's (l2)
+    l1_ratio: float | None = None  # the L1 share of --penalty elasticnet
+    tol: float | None = None  # None: the model's
+    early_stopping: bool = False
 
     @property
     def hidden_layer_sizes(self) -> list[int] | None:
@@ -132,6 +136,11 @@ def run_fit(job: FitJob, *, out: Console, err: Console) -> FitOutcome:
         hidden_layer_sizes=job.settings.hidden_layer_sizes,
         seed=job.settings.seed,
         verbose=1,
+        class_weight=job.settings.class_weight,
+        penalty=job.settings.penalty,
+        l1_ratio=job.settings.l1_ratio,
+        tol=job.settings.tol,
+        early_stopping=job.settings.early_stopping,
     )
     if start is not None:
         check_resumable(start, settings, job.resume)
@@ -195,10 +204,37 @@ def describe_prepared(prepared: Prepared, seed: int, out: Console) -> None:
         f"Target {prepared.target!r}: {len(prepared.classes)} classes; in the training rows "
         f"{shown}{more}."
     )
-    out.print(f"Features: {prepared.preprocessor.describe()}.")
+    out.print(f"Features: {describe_features(prepared.preprocessor)}.")
     for note in prepared.notes:
         out.print(note)
-    out.print(f"Rows: {_split_sizes(prepared)} (stratified split, seed {seed}).")
+    split = f"stratified split, seed {seed}" if len(prepared.y) > 1 else "no rows held out"
+    out.print(f"Rows: {_split_sizes(prepared)} ({split}).")
+
+
+def describe_features(pre: Any) -> str:
+    """What the preprocessor made of the columns, naming only the kinds there are.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as P
+    >>> describe_features(P(numeric=["a", "b"], categorical={}, n_features_out=2))
+    '2 numeric columns standardised: 2 features'
+    >>> describe_features(P(numeric=["a"], categorical={"c": {}}, n_features_out=4))
+    '1 numeric column standardised, 1 text column one-hot encoded (3 indicators): 4 features'
+    """
+    n_num, n_text, n_out = len(pre.numeric), len(pre.categorical), int(pre.n_features_out)
+    parts = []
+    if n_num:
+        parts.append(f"{_count(n_num, 'numeric column')} standardised")
+    if n_text:
+        # each numeric column gives one feature; the rest are the indicators
+        indicators = _count(n_out - n_num, "indicator")
+        parts.append(f"{_count(n_text, 'text column')} one-hot encoded ({indicators})")
+    return f"{', '.join(parts) or 'no columns'}: {_count(n_out, 'feature')}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _split_sizes(prepared: Prepared) -> str:
@@ -210,16 +246,14 @@ def _train(
 ) -> tuple[Any, float]:
     """Fit (with a progress bar on stderr); warnings become one line each.
 
-    With a `plan` that checkpoints or resumes, the estimator is trained in slices
-    (:meth:`CheckpointPlan.train`) and then only calibrated, if asked.
+    The estimator is trained by :meth:`CheckpointPlan.train` (one solver run that
+    saves checkpoints if asked, from the checkpoint to resume if any), then
+    calibrated, if asked.
     """
     started = time.perf_counter()
     with warnings_as_lines(err):
-        if plan.active:
-            plan.train(prepared, estimator, err)
-            fitted, notes = calibrate_prepared(prepared, estimator)
-        else:
-            fitted, notes = fit_prepared(prepared, estimator)
+        plan.train(prepared, estimator, err)
+        fitted, notes = calibrate_prepared(prepared, estimator)
     prepared.notes.extend(notes)
     for note in notes:
         err.print(note)
@@ -232,6 +266,8 @@ def _score_and_save(
     """Score every split, print the table, save the model file."""
     scores = score_splits(prepared, fitted)
     out.print(scores_table(scores))
+    for line in majority_warnings(scores):
+        out.print(line, highlight=False)
     inner = base_estimator(fitted)
     inner.set_params(verbose=0)
     meta = model_metadata(prepared, scores, source=str(job.data), settings=settings)
@@ -262,16 +298,35 @@ def describe_model(model: Any) -> str:
 
 
 def scores_table(scores: dict) -> Any:
-    """The rich table of :func:`logloss.metrics.evaluation.evaluate` results, one row per split."""
+    """The rich table of :func:`logloss.metrics.evaluation.evaluate` results, one row per split.
+
+    Each score sits beside its baseline: the log loss beside that of predicting the
+    training class frequencies, the accuracy beside that of always predicting the
+    majority class.
+    """
+    from rich import box
     from rich.table import Table
 
     binary = any(s.get("roc_auc") is not None for s in scores.values())
-    table = Table(title="Scores", header_style="bold", title_style="bold", padding=(0, 1))
-    table.add_column("data")
-    for title in ("examples", "log loss", "baseline", "accuracy"):
-        table.add_column(title, justify="right")
-    if binary:
-        table.add_column("ROC AUC", justify="right")
+    # no vertical rules and a two-line header where needed: the table fits 80 columns
+    table = Table(
+        title="Scores",
+        header_style="bold",
+        title_style="bold",
+        padding=(0, 0, 0, 1),
+        pad_edge=False,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+    )
+    longest = max(map(len, scores), default=4)
+    table.add_column("data", vertical="bottom", min_width=longest)
+    titles = ("rows", "log loss", "baseline", "accuracy", "majority", "top-label\nECE")
+    for title in titles + (("ROC AUC",) if binary else ()):
+        # every header stays whole; only a count of millions of rows may fold
+        width = None if title == "rows" else max(map(len, title.split("\n")))
+        table.add_column(
+            title, justify="right", vertical="bottom", min_width=width, overflow="fold"
+        )
     for split, s in scores.items():
         row = [
             split,
@@ -279,15 +334,40 @@ def scores_table(scores: dict) -> Any:
             f"{s['log_loss']:.4f}",
             f"{s['baseline_log_loss']:.4f}",
             f"{s['accuracy']:.1%}",
+            f"{s['baseline_accuracy']:.1%}",
+            f"{s['calibration_error']:.4f}",
         ]
         if binary:
             row.append("–" if s["roc_auc"] is None else f"{s['roc_auc']:.4f}")
         table.add_row(*row)
+    majority = next(iter(scores.values()))["majority_class"] if scores else None
     table.caption = (
-        "log loss: mean cross-entropy in nats; baseline: the log loss of "
-        "predicting the training class frequencies"
+        "log loss: mean cross-entropy in nats; baseline: the log loss of predicting the "
+        f"training class frequencies; majority: the accuracy of always predicting {majority!r}, "
+        "the most frequent training class; top-label ECE: expected calibration error of the "
+        "most probable class"
     )
     return table
+
+
+def majority_warnings(scores: dict) -> list[str]:
+    """One line per split where the accuracy is not above the majority-class rate.
+
+    Examples
+    --------
+    >>> majority_warnings({"held-out": {"accuracy": 0.936, "baseline_accuracy": 0.94,
+    ...                                 "majority_class": "No"}})[0][:62]
+    'Warning: held-out accuracy 93.6% is not above the 94.0% of alw'
+    """
+    lines = []
+    for split, s in scores.items():
+        if s["accuracy"] <= s["baseline_accuracy"]:
+            lines.append(
+                f"Warning: {split} accuracy {s['accuracy']:.1%} is not above the "
+                f"{s['baseline_accuracy']:.1%} of always predicting {s['majority_class']!r}; "
+                "for a rare class, try --class-weight balanced (and judge by the log loss)."
+            )
+    return lines
 
 
 def _write_report(job: FitJob, prepared: Prepared, fitted: Any, scores: dict) -> Path:
@@ -304,7 +384,7 @@ def _write_report(job: FitJob, prepared: Prepared, fitted: Any, scores: dict) ->
             f"{prepared.target} ({len(prepared.classes)} classes: "
             f"{', '.join(map(str, prepared.classes.tolist()[:10]))})",
         ),
-        ("features", prepared.preprocessor.describe()),
+        ("features", describe_features(prepared.preprocessor)),
         ("split", f"{_split_sizes(prepared)} (seed {job.settings.seed})"),
     ]
     return write(

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .columns import as_frames, choose_features, column_of, encode_target, train_test_rows
+from .options import OptionError
 from .preprocess import MAX_CATEGORIES, Preprocessor
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -44,6 +45,13 @@ ESTIMATOR_OF_MODEL = {
 CALIBRATION_FRACTION = 0.2
 
 
+CLASS_WEIGHTS = ("balanced",)
+PENALTIES = ("l2", "l1", "elasticnet", "none")
+# the solvers with a proximal step, which an L1 part needs; those early stopping needs
+_PROXIMAL = ("gd", "sgd")
+_STOCHASTIC = ("sgd", "adam")
+
+
 def make_estimator(
     model: str = "logistic",
     *,
@@ -53,19 +61,32 @@ def make_estimator(
     hidden_layer_sizes: Sequence[int] | None = None,
     seed: int | None = 0,
     verbose: int = 0,
+    class_weight: str | None = None,
+    penalty: str | None = None,
+    l1_ratio: float | None = None,
+    tol: float | None = None,
+    early_stopping: bool = False,
 ) -> Any:
     """An unfitted estimator of :mod:`logloss.models` from command-line style options.
 
     `C` is the inverse L2 strength of every model: scikit-learn's ``C`` for the
     linear models and ``alpha = 1 / C`` for the MLP, whose penalty has the same
     form (``||W||^2 / (2 C)`` added to the summed loss, all divided by n).
-    Options left at None keep the estimator's defaults.
+    `penalty` ("l2", "l1", "elasticnet" or "none", with `l1_ratio` for the elastic
+    net) applies to the linear models; `class_weight` "balanced" weighs each class
+    by ``n / (K n_c)``; `early_stopping` needs solver sgd or adam. Options left at
+    None keep the estimator's defaults. A combination that cannot train is an
+    :class:`~logloss.tables.options.OptionError` naming the option.
 
     Examples
     --------
     >>> make_estimator("mlp", C=100.0, hidden_layer_sizes=[8]).get_params()["alpha"]
     0.01
-    """
+    >>> make_estimator("logistic", penalty="l1")
+    Traceback (most recent call last):
+    ...
+    logloss.tables.options.OptionError: invalid value for --penalty: l1 needs --solver gd or sgd (proximal steps); got the default solver lbfgs
+    """  # noqa: E501
     from .. import models
 
     if model not in MODELS:
@@ -104,7 +125,57 @@ def make_estimator(
                 f"{', '.join(solvers)}"
             )
         params["solver"] = solver
-    return getattr(models, ESTIMATOR_OF_MODEL[model])(**params)
+    estimator = getattr(models, ESTIMATOR_OF_MODEL[model])(**params)
+    chosen = estimator.get_params()["solver"]
+    given = f"--solver {chosen}" if solver is not None else f"the default solver {chosen}"
+    params = _training_options(model, given, chosen, class_weight, penalty, l1_ratio, tol)
+    if early_stopping:
+        if chosen not in _STOCHASTIC:
+            raise OptionError("--early-stopping", f"needs --solver sgd or adam; got {given}")
+        params["early_stopping"] = True
+    return estimator.set_params(**params)
+
+
+def _training_options(
+    model: str,
+    given: str,
+    solver: str,
+    class_weight: str | None,
+    penalty: str | None,
+    l1_ratio: float | None,
+    tol: float | None,
+) -> dict[str, Any]:
+    """The estimator parameters of --class-weight, --penalty, --l1-ratio and --tol, checked."""
+    params: dict[str, Any] = {}
+    if class_weight is not None:
+        if class_weight not in CLASS_WEIGHTS:
+            raise OptionError("--class-weight", f"must be balanced or none; got {class_weight!r}")
+        params["class_weight"] = class_weight
+    if penalty is not None:
+        if model == "mlp":
+            raise OptionError(
+                "--penalty", "applies to --model logistic and softmax; the mlp's L2 penalty is --C"
+            )
+        if penalty not in PENALTIES:
+            raise OptionError(
+                "--penalty", f"must be one of {', '.join(PENALTIES)}; got {penalty!r}"
+            )
+        if penalty in ("l1", "elasticnet") and solver not in _PROXIMAL:
+            raise OptionError(
+                "--penalty", f"{penalty} needs --solver gd or sgd (proximal steps); got {given}"
+            )
+        params["penalty"] = None if penalty == "none" else penalty
+    if l1_ratio is not None:
+        if penalty != "elasticnet":
+            raise OptionError("--l1-ratio", "applies only with --penalty elasticnet")
+        if not 0.0 <= l1_ratio <= 1.0:
+            raise OptionError("--l1-ratio", f"must be in [0, 1]; got {l1_ratio:g}")
+        params["l1_ratio"] = float(l1_ratio)
+    if tol is not None:
+        if not (tol >= 0.0 and np.isfinite(tol)):
+            raise OptionError("--tol", f"must be a finite number >= 0; got {tol:g}")
+        params["tol"] = float(tol)
+    return params
 
 
 @dataclass
@@ -238,7 +309,7 @@ def calibrate_prepared(prepared: Prepared, fitted: Any) -> tuple[Any, list[str]]
     notes.append(
         f"Temperature scaling on {prepared.y['calibration'].size:,} calibration rows: "
         f"T = {scaler.temperature_:.4g}, log loss {scaler.loss_before_:.4f} → "
-        f"{scaler.loss_after_:.4f}, calibration error {scaler.ece_before_:.4f} → "
+        f"{scaler.loss_after_:.4f}, top-label ECE {scaler.ece_before_:.4f} → "
         f"{scaler.ece_after_:.4f}."
     )
     return scaler, notes
