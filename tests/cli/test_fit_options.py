@@ -81,7 +81,7 @@ def test_fit_options_reach_the_model_and_its_file(tmp_path, data, options, param
     _fit(data, "-t", "y", "-o", str(out), "--max-iter", "30", *options)
     model, meta = ll.load(out, with_metadata=True)
     for key, value in params.items():
-        assert model.get_params()[key] == value
+        assert model[-1].get_params()[key] == value  # the estimator after its preprocessing
     settings = meta["training"]["settings"]
     given = dict(zip(options[::1], options[1:] + [""], strict=False))
     if "--class-weight" in given:

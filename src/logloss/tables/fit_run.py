@@ -204,37 +204,11 @@ def describe_prepared(prepared: Prepared, seed: int, out: Console) -> None:
         f"Target {prepared.target!r}: {len(prepared.classes)} classes; in the training rows "
         f"{shown}{more}."
     )
-    out.print(f"Features: {describe_features(prepared.preprocessor)}.")
+    out.print(f"Features: {prepared.preprocessor.describe()}.")
     for note in prepared.notes:
         out.print(note)
     split = f"stratified split, seed {seed}" if len(prepared.y) > 1 else "no rows held out"
     out.print(f"Rows: {_split_sizes(prepared)} ({split}).")
-
-
-def describe_features(pre: Any) -> str:
-    """What the preprocessor made of the columns, naming only the kinds there are.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace as P
-    >>> describe_features(P(numeric=["a", "b"], categorical={}, n_features_out=2))
-    '2 numeric columns standardised: 2 features'
-    >>> describe_features(P(numeric=["a"], categorical={"c": {}}, n_features_out=4))
-    '1 numeric column standardised, 1 text column one-hot encoded (3 indicators): 4 features'
-    """
-    n_num, n_text, n_out = len(pre.numeric), len(pre.categorical), int(pre.n_features_out)
-    parts = []
-    if n_num:
-        parts.append(f"{_count(n_num, 'numeric column')} standardised")
-    if n_text:
-        # each numeric column gives one feature; the rest are the indicators
-        indicators = _count(n_out - n_num, "indicator")
-        parts.append(f"{_count(n_text, 'text column')} one-hot encoded ({indicators})")
-    return f"{', '.join(parts) or 'no columns'}: {_count(n_out, 'feature')}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _split_sizes(prepared: Prepared) -> str:
@@ -384,7 +358,7 @@ def _write_report(job: FitJob, prepared: Prepared, fitted: Any, scores: dict) ->
             f"{prepared.target} ({len(prepared.classes)} classes: "
             f"{', '.join(map(str, prepared.classes.tolist()[:10]))})",
         ),
-        ("features", describe_features(prepared.preprocessor)),
+        ("features", prepared.preprocessor.describe()),
         ("split", f"{_split_sizes(prepared)} (seed {job.settings.seed})"),
     ]
     return write(
@@ -398,4 +372,5 @@ def _write_report(job: FitJob, prepared: Prepared, fitted: Any, scores: dict) ->
         y_prob=proba,
         classes=fitted.classes_,
         evaluated_on=f"{split} rows",
+        feature_names=prepared.preprocessor.feature_names_out,
     )

@@ -116,6 +116,10 @@ class TransformReport:
         return out
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
@@ -510,17 +514,19 @@ class Preprocessor:
         return pre
 
     def describe(self) -> str:
-        """One line: how many columns of each kind became how many features."""
+        """One line: how many columns of each kind became how many features (naming only
+        the kinds there are)."""
         self._check_fitted()
-        n_cat = self.n_features_out - len(self.numeric)
-        return (
-            f"{len(self.numeric)} numeric column{'s' if len(self.numeric) != 1 else ''} "
-            f"standardised, {len(self.categorical)} text column"
-            f"{'s' if len(self.categorical) != 1 else ''} one-hot encoded ({n_cat} indicator"
-            f"{'s' if n_cat != 1 else ''}"
-            f"{', the most frequent level of each as reference' if self._has_references() else ''}"
-            f"): {self.n_features_out} features"
-        )
+        n_num, n_text, n_out = len(self.numeric), len(self.categorical), self.n_features_out
+        parts = []
+        if n_num:
+            parts.append(f"{_count(n_num, 'numeric column')} standardised")
+        if n_text:
+            # each numeric column gives one feature; the rest are the indicators
+            ref = ", the most frequent level of each as reference" if self._has_references() else ""
+            indicators = _count(n_out - n_num, "indicator")
+            parts.append(f"{_count(n_text, 'text column')} one-hot encoded ({indicators}{ref})")
+        return f"{', '.join(parts) or 'no columns'}: {_count(n_out, 'feature')}"
 
     def _has_references(self) -> bool:
         return any(s["reference"] is not None for s in self.categorical.values())

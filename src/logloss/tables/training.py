@@ -312,6 +312,12 @@ def calibrate_prepared(prepared: Prepared, fitted: Any) -> tuple[Any, list[str]]
         f"{scaler.loss_after_:.4f}, top-label ECE {scaler.ece_before_:.4f} → "
         f"{scaler.ece_after_:.4f}."
     )
+    if getattr(scaler, "separable_", False):
+        notes.append(
+            "Every calibration row was classified correctly, so the likelihood alone would "
+            "drive T towards 0; T was fitted to Laplace-smoothed targets instead and kept "
+            "at most 1 (the model is not made more confident than that evidence allows)."
+        )
     return scaler, notes
 
 
