@@ -229,7 +229,7 @@ def _as_curve(values: ArrayLike, name: str) -> np.ndarray:
         raise ValueError(f"`{name}` must be a non-empty 1-D sequence; got shape {arr.shape}")
     check_finite(arr, name)
     if (arr < 0).any():
-        raise ValueError(f"`{name}` must be non-negative; got {arr.min()!r}")
+        raise ValueError(f"`{name}` must be non-negative; got {float(arr.min())!r}")
     return arr
 
 
