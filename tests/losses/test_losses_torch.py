@@ -231,11 +231,17 @@ def test_probability_targets_with_ignore_index_follow_torch(torch, ignore_index)
     assert got == pytest.approx(want, rel=1e-12)
 
 
-def test_linear_cross_entropy_rejects_torch_tensors_by_name(torch):
+def test_linear_cross_entropy_on_cpu_tensors_or_a_clear_error(torch):
     h, w = np.ones((2, 3)), np.ones((4, 3))
     y = np.array([0, 1])
+    # CPU tensors run the NumPy path on views of their memory and come back as tensors
+    loss = ll.linear_cross_entropy(torch.tensor(h), torch.tensor(w), torch.tensor(y))
+    assert isinstance(loss, torch.Tensor) and float(loss) == pytest.approx(np.log(4.0))
+    f = ll.value_and_grad(ll.linear_cross_entropy, argnums=(0, 1))
+    _, (gh, gw) = f(torch.tensor(h), torch.tensor(w), torch.tensor(y))
+    assert isinstance(gh, torch.Tensor) and gw.shape == (4, 3)
+    # beside NumPy `hidden` (which decides the namespace), a tensor is refused by name
     for name, args, kwargs in [
-        ("hidden", (torch.tensor(h), w, y), {}),
         ("weight", (h, torch.tensor(w), y), {}),
         ("bias", (h, w, y), {"bias": torch.zeros(4, dtype=torch.float64)}),
     ]:
@@ -243,5 +249,7 @@ def test_linear_cross_entropy_rejects_torch_tensors_by_name(torch):
             ll.linear_cross_entropy(*args, **kwargs)
         with pytest.raises(TypeError, match=rf"for `{name}`"):
             ll.value_and_grad(ll.linear_cross_entropy)(*args, **kwargs)
-    # a torch target beside NumPy operands is read as labels, as before
+    # a bfloat16 tensor (no NumPy view) is refused by name too
+    with pytest.raises(TypeError, match="for `hidden`"):
+        ll.linear_cross_entropy(torch.tensor(h).bfloat16(), w, y)
     assert ll.linear_cross_entropy(h, w, torch.tensor(y)) == pytest.approx(np.log(4.0))

@@ -34,6 +34,7 @@ from .._validation import (
 )
 from ..grad import register_twin
 from ._layout import Reduction, reduce_rows
+from ._tensors import on_cpu_tensors
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"]
 
@@ -87,6 +88,7 @@ def _finish_elementwise_grad(g: Any, arr: Any, out: np.ndarray | None):
 _LOG_CLAMP = -100.0  # PyTorch clamps each log term of binary_cross_entropy at -100
 
 
+@on_cpu_tensors
 def _binary_cross_entropy(
     probs: ArrayLike,
     target: ArrayLike,
@@ -166,6 +168,7 @@ def binary_cross_entropy(
     return _binary_cross_entropy(**locals())[0]  # the parameters above, by name
 
 
+@on_cpu_tensors
 def _bce_with_logits(
     logits: ArrayLike,
     target: ArrayLike,
@@ -273,6 +276,7 @@ def binary_cross_entropy_with_logits(
 # ---------------------------------------------------------------------------
 
 
+@on_cpu_tensors
 def _sigmoid_focal_loss(
     logits: ArrayLike,
     target: ArrayLike,

@@ -46,6 +46,7 @@ from ._linear_inputs import (
     explain_bad_chunk,
     rows_name,
 )
+from ._tensors import on_cpu_tensors
 
 __all__ = ["linear_cross_entropy", "default_chunk_size"]
 
@@ -343,6 +344,7 @@ def _chunk_loop(p: _Problem, grads: _Gradients, rows: int) -> tuple[np.ndarray, 
     return main, lse
 
 
+@on_cpu_tensors
 def _linear_cross_entropy(
     hidden: ArrayLike,
     weight: ArrayLike,

@@ -35,6 +35,7 @@ from .._validation import (
 )
 from ..grad import register_twin
 from ._layout import ClassLayout, Reduction, is_probability_target, label_scales, reduce_rows
+from ._tensors import on_cpu_tensors
 
 __all__ = [
     "CERows",
@@ -179,6 +180,7 @@ def reduce_ce_rows(r: CERows) -> Any:
     )
 
 
+@on_cpu_tensors
 def _cross_entropy(
     logits: ArrayLike,
     target: ArrayLike,
@@ -292,6 +294,7 @@ def cross_entropy(
 # ---------------------------------------------------------------------------
 
 
+@on_cpu_tensors
 def _nll_loss(
     log_probs: ArrayLike,
     target: ArrayLike,
@@ -386,6 +389,7 @@ def nll_loss(
     return _nll_loss(**locals())[0]  # the parameters above, by name
 
 
+@on_cpu_tensors
 def _softmax_focal_loss(
     logits: ArrayLike,
     target: ArrayLike,
