@@ -298,3 +298,39 @@ def test_no_gradient_is_computed_without_autograd():
     with torch.no_grad():
         y = torch.randn(5, 3, requires_grad=True)
         assert lt.cross_entropy(y, torch.tensor([0, 1, 2, 0, 1])).grad_fn is None
+
+
+def test_inplace_backward_writes_the_gradient_into_the_logits():
+    g = torch.Generator().manual_seed(19)
+    h = torch.randn(16, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    W = torch.randn(10, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.randint(0, 10, (16,), generator=g)
+    z = h @ W.T
+    ptr = z.data_ptr()
+    loss = lt.cross_entropy(z, y, label_smoothing=0.1, inplace_backward=True)
+    (2.0 * loss).backward()
+    h2 = h.detach().clone().requires_grad_(True)
+    W2 = W.detach().clone().requires_grad_(True)
+    ref = F.cross_entropy(h2 @ W2.T, y, label_smoothing=0.1)
+    (2.0 * ref).backward()
+    torch.testing.assert_close(loss, ref)
+    torch.testing.assert_close(h.grad, h2.grad)
+    torch.testing.assert_close(W.grad, W2.grad)
+    # the logits' memory now holds the gradient of the (unscaled) loss
+    assert z.data_ptr() == ptr
+    p = torch.softmax(h2.detach() @ W2.detach().T, dim=1)
+    torch.testing.assert_close(z.detach(), (p - 0.9 * F.one_hot(y, 10) - 0.01) / 16)
+
+
+def test_inplace_backward_is_an_error_where_autograd_still_needs_the_logits():
+    h = torch.randn(6, 4, requires_grad=True)
+    W = torch.randn(5, 4, requires_grad=True)
+    y = torch.randint(0, 5, (6,))
+    z = torch.tanh(h @ W.T)  # tanh saves its output for its own backward
+    loss = lt.cross_entropy(z, y, inplace_backward=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    with pytest.raises(ValueError, match="leaf"):
+        lt.cross_entropy(torch.randn(6, 5, requires_grad=True), y, inplace_backward=True)
+    with pytest.raises(ValueError, match="contiguous float32 or float64"):
+        lt.cross_entropy((h @ W.T).T.T.bfloat16(), y, inplace_backward=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ._bridge import check_cpu
+from ._inplace import cross_entropy_inplace
 from ._linear_op import linear_cross_entropy_op
 from ._ops import bce_with_logits_op, cross_entropy_op
 
@@ -39,6 +41,7 @@ def cross_entropy(
     softcap: float | None = None,
     count: float | None = None,
     return_lse: bool = False,
+    inplace_backward: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
     r"""Softmax cross-entropy of CPU tensors, with its gradient from the same pass.
 
@@ -79,6 +82,13 @@ def cross_entropy(
     return_lse : bool, default False
         Also return each row's log-sum-exp (``input``'s shape without dimension 1, float32
         or float64), detached: for logging the z-loss, distillation or RL.
+    inplace_backward : bool, default False
+        Write the gradient into `input`'s own memory (as Liger-Kernel does): no N×C
+        gradient is allocated. Only for contiguous float32/float64 logits made by an
+        operation (not a leaf) that nothing else reads afterwards: the logits' version
+        counter is bumped, so an operation that saved them for its backward fails with
+        PyTorch's in-place error rather than computing with the gradient. Ignored under
+        ``torch.compile`` (the registered operator runs instead).
 
     Returns
     -------
@@ -94,6 +104,14 @@ def cross_entropy(
     (0.3185, [-0.1705, 0.1212, 0.0493])
     """
     _check_tensors(input=input, target=target, weight=weight)
+    if inplace_backward and _needs_grad(input) and not torch.compiler.is_compiling():
+        check_cpu(input, "input")
+        loss, lse = cross_entropy_inplace(
+            input, target, weight, int(ignore_index), reduction, float(label_smoothing),
+            float(z_loss), None if softcap is None else float(softcap),
+            None if count is None else float(count),
+        )  # fmt: skip
+        return (loss, lse) if return_lse else loss
     loss, lse, _ = cross_entropy_op(
         input, target, weight, int(ignore_index), reduction, float(label_smoothing),
         float(z_loss), None if softcap is None else float(softcap),
