@@ -35,6 +35,7 @@ class _InplaceCrossEntropy(torch.autograd.Function):
         loss = from_numpy(reduce_ce_rows(rows), input.dtype)
         lse = torch.from_numpy(rows.lse.reshape(rows.lay.batch_shape))
         torch.autograd.graph.increment_version(input)  # others who saved the logits now fail
+        ctx.set_materialize_grads(False)
         ctx.reduction, ctx.class_dim = reduction, _class_dim(input)
         ctx.save_for_backward(z)  # saved after the bump: this backward may read it
         ctx.mark_non_differentiable(lse)
@@ -42,6 +43,8 @@ class _InplaceCrossEntropy(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_loss, grad_lse):
+        if grad_loss is None:
+            return (None,) * 9
         (grad,) = ctx.saved_tensors
         if ctx.reduction == "none":
             grad_loss = grad_loss.unsqueeze(ctx.class_dim)

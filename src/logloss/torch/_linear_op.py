@@ -163,6 +163,7 @@ def _(input, linear_weight, target, linear_bias, weight, reduction, ignore_index
 
 
 def _setup(ctx, inputs, output) -> None:
+    ctx.set_materialize_grads(False)  # no zeros of the gradient outputs' shapes
     ctx.inputs = inputs
     ctx.reduction = inputs[5]
     ctx.need_grads = inputs[12]
@@ -171,6 +172,8 @@ def _setup(ctx, inputs, output) -> None:
 
 
 def _backward(ctx, grad_loss, *unused):
+    if grad_loss is None:
+        return (None,) * 13
     inputs = ctx.inputs
     if ctx.reduction == "none":
         gh, gW, gb = _recompute(inputs, grad_loss)

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from ..losses.binary import _bce_with_logits
 from ..losses.softmax import cross_entropy_rows, reduce_ce_rows
-from ._bridge import compute_tensor, from_numpy, to_numpy
+from ._bridge import compute_tensor, fresh_buffer, from_numpy, to_numpy
 
 __all__ = ["bce_with_logits_op", "cross_entropy_op"]
 
@@ -57,7 +57,7 @@ def cross_entropy_op(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """(loss, per-row log-sum-exp, gradient of the loss or an empty tensor)."""
     z = compute_tensor(input, "input")
-    grad = torch.empty(z.shape, dtype=z.dtype) if need_grad else z.new_empty(0)
+    grad = fresh_buffer(z) if need_grad else z.new_empty(0)
     rows = cross_entropy_rows(
         z.numpy(),
         to_numpy(target, "target"),
@@ -93,6 +93,7 @@ def _(input, target, weight, ignore_index, reduction, label_smoothing, z_loss, s
 
 def _ce_setup(ctx, inputs, output) -> None:
     input, reduction, need_grad = inputs[0], inputs[4], inputs[9]
+    ctx.set_materialize_grads(False)  # no N×C zeros for the outputs nobody differentiates
     ctx.reduction = reduction
     ctx.class_dim = _class_dim(input)
     # without the forward's gradient (not asked for: no grad mode, or a tracer's probe),
@@ -103,6 +104,8 @@ def _ce_setup(ctx, inputs, output) -> None:
 
 
 def _ce_backward(ctx, grad_loss, grad_lse, grad_grad):
+    if grad_loss is None:  # only the non-differentiable outputs were used
+        return (None,) * 10
     (grad,) = ctx.saved_tensors
     if ctx.inputs is not None:
         grad = cross_entropy_op(*ctx.inputs[:9], True)[2]
@@ -131,7 +134,7 @@ def bce_with_logits_op(
 ) -> tuple[Tensor, Tensor]:
     """(loss, gradient of the loss or an empty tensor)."""
     x = compute_tensor(input, "input")
-    grad = torch.empty(x.shape, dtype=x.dtype) if need_grad else x.new_empty(0)
+    grad = fresh_buffer(x) if need_grad else x.new_empty(0)
     value, g = _bce_with_logits(
         x.numpy(),
         to_numpy(target, "target"),
@@ -155,12 +158,15 @@ def _(input, target, weight, pos_weight, reduction, label_smoothing, need_grad):
 
 
 def _bce_setup(ctx, inputs, output) -> None:
+    ctx.set_materialize_grads(False)
     ctx.inputs = None if inputs[6] else inputs
     ctx.save_for_backward(output[1])
     ctx.mark_non_differentiable(output[1])
 
 
 def _bce_backward(ctx, grad_loss, grad_grad):
+    if grad_loss is None:
+        return (None,) * 7
     (grad,) = ctx.saved_tensors
     if ctx.inputs is not None:
         grad = bce_with_logits_op(*ctx.inputs[:6], True)[1]
