@@ -233,3 +233,13 @@ def test_describes_only_what_there_is(tmp_path):
     assert "text column" not in result.stdout and "indicator" not in result.stdout
     assert "Rows: 400 training (no rows held out)." in result.stdout
     assert "stratified" not in result.stdout and "seed" not in result.stdout
+
+
+def test_majority_warning_advises_class_weights_only_when_not_given():
+    from logloss.tables.fit_run import majority_warnings
+
+    scores = {"held-out": {"accuracy": 0.9, "baseline_accuracy": 0.94, "majority_class": "No"}}
+    assert "--class-weight balanced" in majority_warnings(scores)[0]
+    assert "--class-weight" not in majority_warnings(scores, balanced=True)[0]
+    scores["held-out"]["accuracy"] = 0.95
+    assert majority_warnings(scores) == []

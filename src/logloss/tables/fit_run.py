@@ -240,7 +240,7 @@ def _score_and_save(
     """Score every split, print the table, save the model file."""
     scores = score_splits(prepared, fitted)
     out.print(scores_table(scores))
-    for line in majority_warnings(scores):
+    for line in majority_warnings(scores, balanced=job.settings.class_weight == "balanced"):
         out.print(line, highlight=False)
     inner = base_estimator(fitted)
     inner.set_params(verbose=0)
@@ -324,8 +324,9 @@ def scores_table(scores: dict) -> Any:
     return table
 
 
-def majority_warnings(scores: dict) -> list[str]:
-    """One line per split where the accuracy is not above the majority-class rate.
+def majority_warnings(scores: dict, balanced: bool = False) -> list[str]:
+    """One line per split where the accuracy is not above the majority-class rate; the
+    advice to weight the classes is left out when they already were (`balanced`).
 
     Examples
     --------
@@ -333,13 +334,18 @@ def majority_warnings(scores: dict) -> list[str]:
     ...                                 "majority_class": "No"}})[0][:62]
     'Warning: held-out accuracy 93.6% is not above the 94.0% of alw'
     """
+    advice = (
+        "judge the model by its log loss and ROC AUC, which accuracy does not reflect"
+        if balanced
+        else "for a rare class, try --class-weight balanced (and judge by the log loss)"
+    )
     lines = []
     for split, s in scores.items():
         if s["accuracy"] <= s["baseline_accuracy"]:
             lines.append(
                 f"Warning: {split} accuracy {s['accuracy']:.1%} is not above the "
                 f"{s['baseline_accuracy']:.1%} of always predicting {s['majority_class']!r}; "
-                "for a rare class, try --class-weight balanced (and judge by the log loss)."
+                f"{advice}."
             )
     return lines
 
