@@ -15,9 +15,10 @@ The scratch row stays in the L1/L2 cache, so memory traffic per element is the 2
 read (+ 2 written with a gradient), against 2 + 4 + 4 (+ 4 + 2) for converting the whole
 array to float32, running the float32 kernel and converting back.
 
-The conversions are bit operations and selects on uint32 lanes (``f32_from_bits`` /
-``f32_bits``), which LLVM vectorises; only the float16 subnormal path of the narrowing
-uses one float32 addition, whose rounding is the round-to-nearest-even wanted.
+The conversions (``bf16_to_f32``, ``f16_to_f32``, ``f32_to_bf16``, ``f32_to_f16``) are
+integer operations and selects on i32 lanes, written in LLVM IR, which LLVM vectorises;
+only the float16 subnormal case of the narrowing uses one float32 addition, whose
+rounding is the round-to-nearest-even wanted.
 """
 
 from __future__ import annotations
@@ -32,95 +33,99 @@ from ._numba_ce import STATUS_OK, _labels_row, _probs_row
 _FM = {"contract"}
 _BLOCKS_PER_THREAD = 4  # row blocks per thread: evens out rows of unequal cost
 
-_F16_SCALE = np.float32(2.0**112)  # float16 magnitude bits << 13, as float32, times this
-_HALF = np.float32(0.5)  # 126 << 23: adding it rounds a float16-subnormal to 2^-24
+# The conversions are written in LLVM IR on i32 lanes: in numba's own integer arithmetic
+# every uint32 operation widens to 64 bits, which halves the SIMD lanes and adds packing.
+_I16, _I32, _F32 = ir.IntType(16), ir.IntType(32), ir.FloatType()
+
+
+def _k(v: int) -> ir.Constant:
+    return ir.Constant(_I32, v)
 
 
 @intrinsic
-def f32_from_bits(typingctx, u):
-    """The float32 whose bits are the low 32 bits of the integer `u`."""
-    if not isinstance(u, types.Integer):
+def bf16_to_f32(typingctx, h):
+    """bfloat16 bits (uint16) -> float32, exact: the bits are the float32's high half."""
+    if h != types.uint16:
         return None
 
     def codegen(context, builder, signature, args):
-        (v,) = args
-        i32 = ir.IntType(32)
-        if v.type.width > 32:
-            v = builder.trunc(v, i32)
-        elif v.type.width < 32:
-            v = builder.zext(v, i32)
-        return builder.bitcast(v, ir.FloatType())
+        b = builder.zext(args[0], _I32)
+        return builder.bitcast(builder.shl(b, _k(16)), _F32)
 
-    return types.float32(u), codegen
+    return types.float32(h), codegen
 
 
 @intrinsic
-def f32_bits(typingctx, x):
-    """The bits of the float32 `x`, as uint32."""
+def f16_to_f32(typingctx, h):
+    """IEEE float16 bits (uint16) -> float32, exact (subnormals, infinities and NaN too).
+
+    The magnitude bits shifted into place read as a float32 2^112 times too small (a
+    float16 subnormal as a float32 subnormal), so one exact multiplication scales them;
+    exponent 31 (inf, NaN) gets the float32 exponent 255 instead; then the sign.
+    """
+    if h != types.uint16:
+        return None
+
+    def codegen(context, builder, signature, args):
+        b = builder.zext(args[0], _I32)
+        mag = builder.shl(builder.and_(b, _k(0x7FFF)), _k(13))
+        scaled = builder.fmul(builder.bitcast(mag, _F32), ir.Constant(_F32, 2.0**112))
+        special = builder.icmp_unsigned("==", builder.and_(b, _k(0x7C00)), _k(0x7C00))
+        bits = builder.select(
+            special, builder.or_(mag, _k(0x7F800000)), builder.bitcast(scaled, _I32)
+        )
+        sign = builder.shl(builder.and_(b, _k(0x8000)), _k(16))
+        return builder.bitcast(builder.or_(bits, sign), _F32)
+
+    return types.float32(h), codegen
+
+
+@intrinsic
+def f32_to_bf16(typingctx, x):
+    """float32 -> bfloat16 bits (uint16), to nearest, ties to even; NaN stays a quiet NaN."""
     if x != types.float32:
         return None
 
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(32))
+        u = builder.bitcast(args[0], _I32)
+        hi = builder.lshr(u, _k(16))
+        bias = builder.add(_k(0x7FFF), builder.and_(hi, _k(1)))
+        rounded = builder.lshr(builder.add(u, bias), _k(16))
+        nan = builder.fcmp_unordered("uno", args[0], args[0])
+        r = builder.select(nan, builder.or_(hi, _k(0x40)), rounded)
+        return builder.trunc(r, _I16)
 
-    return types.uint32(x), codegen
-
-
-# ---------------------------------------------------------------------------
-# one element
-# ---------------------------------------------------------------------------
-
-
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def bf16_to_f32(h):
-    """bfloat16 bits -> float32 (exact)."""
-    return f32_from_bits(np.uint32(h) << np.uint32(16))
+    return types.uint16(x), codegen
 
 
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def f16_to_f32(h):
-    """IEEE float16 bits -> float32 (exact, subnormals, infinities and NaN included).
+@intrinsic
+def f32_to_f16(typingctx, x):
+    """float32 -> IEEE float16 bits (uint16), to nearest, ties to even (after F. Giesen's
+    ``float_to_half_fast3_rtne``), all three cases computed and one selected:
 
-    The magnitude bits shifted into place read as a float32 2^112 times too small
-    (a float16 subnormal as a float32 subnormal), so one exact multiplication scales
-    them; exponent 31 (inf, NaN) gets the float32 exponent 255 instead.
+    |x| >= 65536 (inf, NaN): inf (a quiet NaN); |x| < 2^-14: |x| + 0.5 rounds |x| to a
+    multiple of 2^-24, the float16 subnormal step, whose count is the low bits of the sum;
+    else the exponent is rebiased and the 13 dropped mantissa bits rounded by integer adds.
     """
-    b = np.uint32(h)
-    mag = (b & np.uint32(0x7FFF)) << np.uint32(13)
-    v = f32_bits(f32_from_bits(mag) * _F16_SCALE)
-    v = mag | np.uint32(0x7F800000) if (b & np.uint32(0x7C00)) == np.uint32(0x7C00) else v
-    return f32_from_bits(v | ((b & np.uint32(0x8000)) << np.uint32(16)))
+    if x != types.float32:
+        return None
 
+    def codegen(context, builder, signature, args):
+        u = builder.bitcast(args[0], _I32)
+        sign = builder.and_(builder.lshr(u, _k(16)), _k(0x8000))
+        a = builder.and_(u, _k(0x7FFFFFFF))
+        summed = builder.fadd(builder.bitcast(a, _F32), ir.Constant(_F32, 0.5))
+        sub = builder.sub(builder.bitcast(summed, _I32), _k(0x3F000000))
+        odd = builder.and_(builder.lshr(a, _k(13)), _k(1))
+        normal = builder.add(builder.sub(a, _k(0x38000000)), builder.add(_k(0xFFF), odd))
+        normal = builder.lshr(normal, _k(13))
+        nan = builder.icmp_unsigned(">", a, _k(0x7F800000))
+        big = builder.select(nan, _k(0x7E00), _k(0x7C00))
+        o = builder.select(builder.icmp_unsigned("<", a, _k(0x38800000)), sub, normal)
+        o = builder.select(builder.icmp_unsigned(">=", a, _k(0x47800000)), big, o)
+        return builder.trunc(builder.or_(o, sign), _I16)
 
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def f32_to_bf16(x):
-    """float32 -> bfloat16 bits, to nearest, ties to even (NaN stays a quiet NaN)."""
-    u = f32_bits(x)
-    r = (u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16)
-    r = (u >> np.uint32(16)) | np.uint32(0x40) if x != x else r
-    return np.uint16(r)
-
-
-@njit(fastmath=_FM, error_model="numpy", cache=True)
-def f32_to_f16(x):
-    """float32 -> IEEE float16 bits, to nearest, ties to even (after F. Giesen's
-    ``float_to_half_fast3_rtne``).
-
-    |x| >= 65536 (or inf, NaN): inf (quiet NaN); |x| < 2^-14: x + 0.5 rounds x to a multiple
-    of 2^-24, the float16 subnormal step, whose count is the low bits of the sum; else the
-    exponent is rebiased and the 13 dropped mantissa bits rounded with integer adds.
-    """
-    u = f32_bits(x)
-    sign = (u >> np.uint32(16)) & np.uint32(0x8000)
-    a = u & np.uint32(0x7FFFFFFF)
-    if a >= np.uint32(0x47800000):
-        o = np.uint32(0x7E00) if a > np.uint32(0x7F800000) else np.uint32(0x7C00)
-    elif a < np.uint32(0x38800000):
-        o = f32_bits(f32_from_bits(a) + _HALF) - np.uint32(0x3F000000)
-    else:
-        odd = (a >> np.uint32(13)) & np.uint32(1)
-        o = (a - np.uint32(0x38000000) + np.uint32(0xFFF) + odd) >> np.uint32(13)
-    return np.uint16(o | sign)
+    return types.uint16(x), codegen
 
 
 # ---------------------------------------------------------------------------
