@@ -6,17 +6,19 @@ import numpy as np
 import pytest
 
 import logloss as ll
+from logloss import _kernels as K
 from logloss._kernels.warmup import compiled_signatures, warm_up
 
 pytestmark = pytest.mark.xdist_group("numba")
 
 KERNELS = ["ce_labels", "ce_probs", "bce_logits", "logistic_loss_grad", "matvec, rmatvec"]
+HALF = ["ce_labels_half", "ce_probs_half"]  # with float32, their compute dtype
 
 
 def test_warm_up_covers_every_family_and_is_idempotent():
     steps = warm_up(["float64", "float32"])
     assert [(s.kernel, s.dtype) for s in steps] == [
-        (k, d) for d in ("float64", "float32") for k in KERNELS
+        (k, d) for d in ("float64", "float32") for k in KERNELS + (HALF if d == "float32" else [])
     ]
     assert all(s.layout == "aligned" and s.seconds >= 0 for s in steps)
     again = warm_up(["float64", "float32"])
@@ -29,12 +31,16 @@ def test_real_calls_need_no_specialisation_the_warm_up_lacks():
     warm_up(["float32", "float64"])
     before = compiled_signatures()
     assert before["ce_labels_kernel"] >= 2 and before["bce_kernel"] >= 2  # float32, float64
+    assert before["ce_labels_half_kernel"] >= 1 and before["ce_probs_half_kernel"] >= 1
     rng = np.random.default_rng(0)
     z = rng.normal(size=(64, 10)).astype(np.float32)
     y = rng.integers(0, 10, 64)
     ll.value_and_grad(ll.cross_entropy)(z, y)
     ll.value_and_grad(ll.cross_entropy)(z, y, out=z)
     ll.cross_entropy(z.astype(np.float64), y, label_smoothing=0.1)
+    h = z.astype(np.float16).view(np.uint16)
+    K.ce_labels_half(h, y, kind="bfloat16", grad_out=h, smoothing=0.1, softcap=30.0)
+    K.ce_probs_half(h, np.full(z.shape, 0.1, np.float32), kind="float16", weight=np.ones(10))
     x = rng.normal(size=1000)
     ll.value_and_grad(ll.binary_cross_entropy_with_logits)(x, (x > 0).astype(float))
     X, yb = sklearn.load_breast_cancer(return_X_y=True)

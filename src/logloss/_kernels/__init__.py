@@ -29,12 +29,15 @@ from __future__ import annotations
 
 from .binary import bce_logits, logistic_loss_grad
 from .dispatch import last_path, which_path
+from .half import ce_labels_half, ce_probs_half
 from .matvec import matvec, rmatvec
 from .softmax import ce_labels, ce_probs
 
 __all__ = [
     "ce_labels",
     "ce_probs",
+    "ce_labels_half",
+    "ce_probs_half",
     "bce_logits",
     "matvec",
     "rmatvec",

@@ -11,7 +11,9 @@ A call goes to the numba kernels (``_numba_ce``, ``_numba_bce``, ...) when
   a true value (``1``, ``true``, ``yes``): setting it forces the portable path.
 
 Everything else (strided views, float16, partial overlaps, exotic index values) takes the
-portable path, with the same results. numba is imported on the first call that needs it
+portable path, with the same results. 16-bit logits passed as raw bits (``half``:
+``ce_labels_half``, ``ce_probs_half``) have their own kernels (``_numba_half``). numba
+is imported on the first call that needs it
 (:func:`load_numba`, which applies the thread policy of ``threads`` first), never at
 ``import logloss``. :func:`last_path` tells which path the latest call took and
 :func:`which_path` which one a call would take (for tests and debugging).
@@ -60,18 +62,25 @@ def load_numba() -> bool:
                 try:
                     import logloss._kernels._numba_bce as _numba_bce
                     import logloss._kernels._numba_ce as _numba_ce
+                    import logloss._kernels._numba_half as _numba_half
                     import logloss._kernels._numba_logistic as _numba_logistic
                     import logloss._kernels._numba_matvec as _numba_matvec
                 except ImportError:
-                    _modules.update(ce=None, bce=None, matvec=None, logistic=None)
+                    _modules.update(ce=None, bce=None, half=None, matvec=None, logistic=None)
                 else:
-                    _modules.update(bce=_numba_bce, matvec=_numba_matvec, logistic=_numba_logistic)
+                    _modules.update(
+                        bce=_numba_bce,
+                        half=_numba_half,
+                        matvec=_numba_matvec,
+                        logistic=_numba_logistic,
+                    )
                     _modules["ce"] = _numba_ce  # last: other threads test for "ce"
     return _modules["ce"] is not None
 
 
 def kernels(family: str) -> Any:
-    """The numba module of a kernel family ('ce', 'bce', 'matvec', 'logistic'), once loaded."""
+    """The numba module of a kernel family ('ce', 'bce', 'half', 'matvec', 'logistic'),
+    once loaded."""
     return _modules[family]
 
 

@@ -9,7 +9,8 @@ install) pays for the compilation once and every later process loads the machine
 from the cache (a few milliseconds per kernel).
 
 Each call goes through the public entry points (``ce_labels``, ``ce_probs``,
-``bce_logits``, ``logistic_loss_grad``, ``matvec``, ``rmatvec``) with the argument types
+``bce_logits``, ``logistic_loss_grad``, ``matvec``, ``rmatvec``; with float32 also
+``ce_labels_half`` and ``ce_probs_half``, whose compute dtype it is) with the argument types
 a real call passes, so the cache holds exactly the specialisations real calls look up:
 one per kernel and dtype for writeable, aligned, C-contiguous arrays (the row functions
 get two: with and without the gradient). ``unaligned=True`` adds the variants for
@@ -26,12 +27,13 @@ import numpy as np
 
 from .binary import bce_logits, logistic_loss_grad
 from .dispatch import _numba_disabled, kernels, load_numba
+from .half import ce_labels_half, ce_probs_half
 from .matvec import matvec, rmatvec
 from .softmax import ce_labels, ce_probs
 
 __all__ = ["WarmupStep", "warm_up", "compiled_signatures"]
 
-_FAMILIES = ("ce", "bce", "logistic", "matvec")
+_FAMILIES = ("ce", "bce", "half", "logistic", "matvec")
 _DTYPES = ("float32", "float64")
 _N_MATVEC = 256  # 256 x 256 elements: the smallest matrix the matvec kernels take
 
@@ -141,13 +143,33 @@ def _calls(dt: np.dtype, unaligned: bool) -> list[tuple[str, Callable[[], object
         matvec(X, v)
         rmatvec(X, v)
 
-    return [
+    calls = [
         ("ce_labels", ce_labels_all),
         ("ce_probs", ce_probs_all),
         ("bce_logits", bce_all),
         ("logistic_loss_grad", logistic),
         ("matvec, rmatvec", matvecs),
     ]
+    if dt == np.float32 and not unaligned:
+        calls += _half_calls(np.asarray(z), y, t)
+    return calls
+
+
+def _half_calls(z: np.ndarray, y: np.ndarray, t: np.ndarray) -> list:
+    """The 16-bit kernels (bfloat16 / float16 bits, computed in float32): one
+    specialisation each, shared by both kinds and by value-only and gradient calls."""
+    h = z.astype(np.float16).view(np.uint16)  # finite read as either kind
+
+    def ce_labels_half_all() -> None:
+        for kind in ("bfloat16", "float16"):
+            ce_labels_half(h, y, kind=kind)
+            ce_labels_half(h, y, kind=kind, grad_out=np.empty_like(h))
+
+    def ce_probs_half_all() -> None:
+        ce_probs_half(h, t, kind="bfloat16")
+        ce_probs_half(h, t, kind="float16", grad_out=np.empty_like(h))
+
+    return [("ce_labels_half", ce_labels_half_all), ("ce_probs_half", ce_probs_half_all)]
 
 
 def warm_up(
