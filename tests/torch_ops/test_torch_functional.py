@@ -334,3 +334,39 @@ def test_inplace_backward_is_an_error_where_autograd_still_needs_the_logits():
         lt.cross_entropy(torch.randn(6, 5, requires_grad=True), y, inplace_backward=True)
     with pytest.raises(ValueError, match="contiguous float32 or float64"):
         lt.cross_entropy((h @ W.T).T.T.bfloat16(), y, inplace_backward=True)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_logits_take_the_16_bit_kernels_with_every_option(dtype):
+    """(N, C) half logits are read in 16 bits by the half kernels (the same results as
+    float32 compute rounded once), other layouts through a float32 copy: both agree with
+    the float64 loss of the same values, and the registered op passes opcheck."""
+    from logloss import _kernels
+    from logloss.torch._ops import cross_entropy_op
+
+    g = torch.Generator().manual_seed(23)
+    x = (torch.randn(40, 30, generator=g) * 3).to(dtype).requires_grad_(True)
+    y = torch.randint(0, 30, (40,), generator=g)
+    y[5] = -100
+    w = torch.rand(30, generator=g) + 0.5
+    kw = dict(label_smoothing=0.1, z_loss=1e-3, softcap=20.0)
+    loss = lt.cross_entropy(x, y, w, **kw)
+    assert _kernels.last_path() == "numba"
+    loss.backward()
+    x64 = x.detach().double().requires_grad_(True)
+    z = 20.0 * torch.tanh(x64 / 20.0)
+    ref = F.cross_entropy(z, y, w.double(), label_smoothing=0.1)
+    lse = torch.logsumexp(z, 1)[y != -100]
+    ref = ref + 1e-3 * (lse**2).mean()
+    ref.backward()
+    eps = torch.finfo(dtype).eps
+    assert abs(loss.double() - ref) <= abs(ref) * (eps / 2 + 1e-5)
+    tol = x64.grad.abs() * (eps / 2 + 1e-5) + 1e-6
+    assert torch.all((x.grad.double() - x64.grad).abs() <= tol)
+    for need in (True, False):
+        args = (x.detach(), y, w, -100, "mean", 0.1, 1e-3, 20.0, None, need)
+        torch.library.opcheck(cross_entropy_op, args)
+    # (N, C, d) layout: through float32, same answer
+    x3 = x.detach().reshape(40, 30, 1).requires_grad_(True)
+    loss3 = lt.cross_entropy(x3, y.reshape(40, 1), w, **kw)
+    torch.testing.assert_close(loss3, loss)

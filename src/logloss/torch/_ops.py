@@ -15,9 +15,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..losses._half_rows import cross_entropy_rows_half
+from ..losses._layout import reduce_rows
 from ..losses.binary import _bce_with_logits
 from ..losses.softmax import cross_entropy_rows, reduce_ce_rows
-from ._bridge import compute_tensor, fresh_buffer, from_numpy, to_numpy
+from ._bridge import HALF_DTYPES, check_cpu, compute_tensor, fresh_buffer, from_numpy, to_numpy
 
 __all__ = ["bce_with_logits_op", "cross_entropy_op"]
 
@@ -56,6 +58,11 @@ def cross_entropy_op(
     need_grad: bool,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """(loss, per-row log-sum-exp, gradient of the loss or an empty tensor)."""
+    if input.dtype in HALF_DTYPES and input.dim() == 2 and input.is_contiguous():
+        return _cross_entropy_half(
+            input, target, weight, ignore_index, reduction, label_smoothing, z_loss, softcap,
+            count, need_grad,
+        )  # fmt: skip
     z = compute_tensor(input, "input")
     grad = fresh_buffer(z) if need_grad else z.new_empty(0)
     rows = cross_entropy_rows(
@@ -79,6 +86,31 @@ def cross_entropy_op(
     loss = from_numpy(reduce_ce_rows(rows), input.dtype)
     lse = torch.from_numpy(np.asarray(rows.lse).reshape(rows.lay.batch_shape))
     return loss, lse.to(_compute_dtype(input.dtype)), grad
+
+
+def _cross_entropy_half(input, target, weight, ignore_index, reduction, label_smoothing,
+                        z_loss, softcap, count, need_grad):  # fmt: skip
+    """(N, C) bfloat16/float16 logits read in their own 16 bits by the half kernels (rows
+    widened to float32 in cache), the gradient written in the input's dtype."""
+    check_cpu(input, "input")
+    kind = "bfloat16" if input.dtype == torch.bfloat16 else "float16"
+    bits = input.detach().view(torch.int16).numpy().view(np.uint16)
+    grad_bits = np.empty(bits.shape, np.uint16) if need_grad else None
+    rows = cross_entropy_rows_half(
+        bits, to_numpy(target, "target"), kind=kind, weight=to_numpy(weight, "weight"),
+        ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
+        softcap=softcap, reduction=reduction, grad_out=grad_bits, count=count,
+    )  # fmt: skip
+    extra = rows.z_loss * rows.lse * rows.lse if rows.z_loss > 0.0 else None
+    value = reduce_rows(
+        rows.main, extra, rows.reduction, rows.scale_main, rows.scale_z, (bits.shape[0],),
+        np.dtype(np.float32),
+    )  # fmt: skip
+    grad = input.new_empty(0)
+    if need_grad:
+        grad = torch.from_numpy(grad_bits.view(np.int16)).view(input.dtype)
+    lse = torch.from_numpy(np.asarray(rows.lse, dtype=np.float32))
+    return from_numpy(value, input.dtype), lse, grad
 
 
 @cross_entropy_op.register_fake

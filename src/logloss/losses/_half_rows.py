@@ -1,0 +1,97 @@
+"""Cross-entropy rows of 16-bit logits: validation and scales around the half kernels.
+
+The logits arrive as a C-contiguous ``(N, C)`` ``uint16`` array of bfloat16 or float16
+bits (a framework's tensor memory, uncopied); ``_kernels.ce_labels_half`` /
+``ce_probs_half`` widen each row to float32 in cache, so the pass reads and writes 2
+bytes per element. Everything else is :func:`~logloss.losses.softmax.cross_entropy_rows`'
+semantics: the same checks and messages, the same reduction scales, and the same
+``count`` override.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _kernels
+from .._validation import (
+    as_real_array,
+    check_class_weight,
+    check_ignore_index,
+    check_in_unit_interval,
+    check_label_smoothing,
+    check_labels,
+    check_reduction,
+    check_scalar,
+    check_softcap,
+)
+from ._layout import label_scales
+
+__all__ = ["HalfRows", "cross_entropy_rows_half"]
+
+_F32 = np.dtype(np.float32)
+
+
+class HalfRows:
+    """Per-row float64 ``main`` and ``lse`` and how to reduce them (see ``CERows``)."""
+
+    def __init__(self, main, lse, scale_main, scale_z, z_loss, reduction):
+        self.main, self.lse = main, lse
+        self.scale_main, self.scale_z = scale_main, scale_z
+        self.z_loss, self.reduction = z_loss, reduction
+
+
+def cross_entropy_rows_half(
+    bits: np.ndarray,
+    target: Any,
+    *,
+    kind: str,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
+    reduction: str = "mean",
+    grad_out: np.ndarray | None = None,
+    count: float | None = None,
+) -> HalfRows:
+    """One pass over ``(N, C)`` 16-bit logits; the gradient (if `grad_out`) in 16 bits."""
+    reduction = check_reduction(reduction)
+    ignore_index = check_ignore_index(ignore_index)
+    eps = check_label_smoothing(label_smoothing)
+    z_loss = check_scalar(z_loss, "z_loss", low=0.0)
+    softcap = check_softcap(softcap)
+    n, c = bits.shape
+    if c == 0:
+        raise ValueError("`logits` must have at least one class; got 0")
+    if count is not None:
+        count = check_scalar(count, "count", low=0.0, low_inclusive=False)
+        if reduction != "mean":
+            raise ValueError(
+                f"`count` divides the mean; it needs reduction='mean', got {reduction!r}"
+            )
+    elif reduction == "mean" and n == 0:
+        raise ValueError("the mean of an empty batch is undefined: `logits` has no rows")
+    w = check_class_weight(weight, c, _F32)
+    t = np.asarray(target)
+    options = dict(kind=kind, weight=w, smoothing=eps, softcap=softcap, z_loss=z_loss)
+    if t.dtype.kind == "f" and t.shape == (n, c):
+        if ignore_index >= 0:
+            raise ValueError(
+                "`ignore_index` is not supported for floating point (probability) "
+                f"`target`; got ignore_index={ignore_index}: it applies to integer labels only"
+            )
+        t = np.ascontiguousarray(as_real_array(t, "target", _F32))
+        check_in_unit_interval(t, "target")
+        sm = sz = 1.0 / n if reduction == "mean" and n else 1.0
+        entry = _kernels.ce_probs_half
+    else:
+        t = check_labels(t, (n,), c, ignore_index, "target")
+        sm, sz = label_scales(t, w, ignore_index, reduction)
+        options["ignore_index"] = ignore_index
+        entry = _kernels.ce_labels_half
+    if count is not None:
+        sm = sz = 1.0 / count
+    main, lse = entry(bits, t, scale=sm, scale_z=sz, grad_out=grad_out, **options)
+    return HalfRows(main, lse, sm, sz, z_loss, reduction)
