@@ -36,6 +36,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+import logloss as ll
 import logloss.torch as lt
 
 
@@ -75,6 +76,9 @@ def ce_runners(n: int, v: int, dtype: torch.dtype, compile_: bool) -> dict:
         return run
 
     fns = {"logloss.torch": step(lt.cross_entropy), "F.cross_entropy": step(F.cross_entropy)}
+    if dtype != torch.bfloat16:  # the generic API: value and gradient of a plain tensor
+        vg = ll.value_and_grad(ll.cross_entropy)
+        fns["ll.value_and_grad on tensors"] = lambda: vg(x.detach(), y)
     if compile_:
         fns["torch.compile(F.cross_entropy)"] = step(torch.compile(F.cross_entropy))
         fns["torch.compile(logloss.torch)"] = step(torch.compile(lt.cross_entropy, fullgraph=True))
@@ -203,8 +207,9 @@ def main() -> None:
     )
     q = 4 if args.quick else 1
     print("\n| cross-entropy fwd+bwd | logloss.torch | F.cross_entropy | ratio | "
-          "torch.compile(F) | ratio | torch.compile(logloss.torch) |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "torch.compile(F) | ratio | torch.compile(logloss.torch) | ll.value_and_grad "
+          "(tensors) | ratio |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     cases = [(8192 // q, 32000), (2048 // q, 128256)]
     for dtype in (torch.float32, torch.bfloat16):
         for n, v in cases:  # fmt: skip
@@ -212,9 +217,12 @@ def main() -> None:
             ours, eager = t["logloss.torch"], t["F.cross_entropy"]
             comp = t.get("torch.compile(F.cross_entropy)")
             ours_c = t.get("torch.compile(logloss.torch)")
+            generic = t.get("ll.value_and_grad on tensors")
             name = str(dtype).replace("torch.", "")
+            generic_ratio = "-" if generic is None else _ratio(eager, generic)
             print(f"| {n}x{v} {name} | {_ms(ours)} | {_ms(eager)} | {_ratio(eager, ours)} "
-              f"| {_ms(comp)} | {_ratio(comp, ours)} | {_ms(ours_c)} |")  # fmt: skip
+                  f"| {_ms(comp)} | {_ratio(comp, ours)} | {_ms(ours_c)} | {_ms(generic)} "
+                  f"| {generic_ratio} |")  # fmt: skip
 
     n, d, v = (1024, 512, 8000) if args.quick else (4096, 2048, 32000)
     h, w, y = linear_inputs(n, d, v)
