@@ -150,6 +150,17 @@ def linear_cross_entropy_op(
     return from_numpy(loss, input.dtype), gh, gW, gb
 
 
+@linear_cross_entropy_op.register_kernel("cuda")
+def _(input, linear_weight, target, linear_bias, weight, reduction, ignore_index,
+      label_smoothing, z_loss, softcap, chunk_size, count, need_grads):  # fmt: skip
+    from ._triton_ops import linear_ce_triton  # Triton only when CUDA tensors arrive
+
+    return linear_ce_triton(
+        input, linear_weight, target, linear_bias, weight, reduction, ignore_index,
+        label_smoothing, z_loss, softcap, chunk_size, count, need_grads,
+    )  # fmt: skip
+
+
 @linear_cross_entropy_op.register_fake
 def _(input, linear_weight, target, linear_bias, weight, reduction, ignore_index,
       label_smoothing, z_loss, softcap, chunk_size, count, need_grads):  # fmt: skip

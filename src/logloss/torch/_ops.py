@@ -88,6 +88,17 @@ def cross_entropy_op(
     return loss, lse.to(_compute_dtype(input.dtype)), grad
 
 
+@cross_entropy_op.register_kernel("cuda")
+def _(input, target, weight, ignore_index, reduction, label_smoothing, z_loss, softcap, count,
+      need_grad):  # fmt: skip
+    from ._triton_ops import ce_triton  # Triton is imported only when a CUDA tensor arrives
+
+    return ce_triton(
+        input, target, weight, ignore_index, reduction, label_smoothing, z_loss, softcap,
+        count, need_grad,
+    )  # fmt: skip
+
+
 def _cross_entropy_half(input, target, weight, ignore_index, reduction, label_smoothing,
                         z_loss, softcap, count, need_grad):  # fmt: skip
     """(N, C) bfloat16/float16 logits read in their own 16 bits by the half kernels (rows
@@ -180,6 +191,13 @@ def bce_with_logits_op(
     if need_grad and grad.dtype != input.dtype:
         grad = grad.to(input.dtype)
     return from_numpy(value, input.dtype), grad
+
+
+@bce_with_logits_op.register_kernel("cuda")
+def _(input, target, weight, pos_weight, reduction, label_smoothing, need_grad):
+    from ._triton_ops import bce_triton
+
+    return bce_triton(input, target, weight, pos_weight, reduction, label_smoothing, need_grad)
 
 
 @bce_with_logits_op.register_fake
