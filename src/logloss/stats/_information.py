@@ -10,9 +10,9 @@ and, with frequency weights ``w_i`` (a row of weight 2 counts as the row twice),
 
     llf      = sum_i w_i log p_{i, y_i}
     score    = sum_i w_i r_ij z_i,          r_ij = 1{y_i = j + 1} - p_ij
-    H_(j,l)  = sum_i w_i (d_jl p_ij - p_ij p_il) z_i z_i^T      (observed = expected information)
-    M_(j,l)  = sum_i w_i r_ij r_il z_i z_i^T                    (HC0 meat: sum of score outer products)
-    S_g      = sum_{i in g} w_i r_i (x) z_i                     (cluster score sums)
+    H_(j,l)  = sum_i w_i (d_jl p_ij - p_ij p_il) z_i z_i^T   (observed = expected information)
+    M_(j,l)  = sum_i w_i r_ij r_il z_i z_i^T                 (HC0 meat: sum of score products)
+    S_g      = sum_{i in g} w_i r_i (x) z_i                  (cluster score sums)
 
 The parameter vector is equation-major (all of equation 0's coefficients first), as
 statsmodels' ``MNLogit`` flattens ``params`` in Fortran order. Each block of rows is

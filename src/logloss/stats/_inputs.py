@@ -80,8 +80,7 @@ def check_problem(
         raise ValueError(f"`X` must be 2-D (n_samples, n_features); got shape {X.shape}")
     if X.shape[1] != model.n_features_in_:
         raise ValueError(
-            f"`X` has {X.shape[1]} columns but the model was fitted on "
-            f"{model.n_features_in_}"
+            f"`X` has {X.shape[1]} columns but the model was fitted on {model.n_features_in_}"
         )
     if not np.all(np.isfinite(X)):
         raise ValueError("`X` contains NaN or infinity")
@@ -93,8 +92,10 @@ def check_problem(
     codes = np.clip(codes, 0, len(classes) - 1)
     bad = classes[codes] != y
     if np.any(bad):
+        label = y[np.argmax(bad)]
         raise ValueError(
-            f"`y` holds label {y[np.argmax(bad)]!r}, not one of the model's classes "
+            f"`y` holds label {getattr(label, 'item', lambda: label)()!r}, not one of the "
+            "model's classes "
             f"{classes.tolist()}"
         )
     sw = None
@@ -128,9 +129,7 @@ def check_problem(
             )
     if X.shape[0] == 0:
         raise ValueError("`X` has no rows (of positive weight)")
-    return Problem(
-        X, codes, sw, group_codes, n_groups, B, classes, names, fit_intercept, binary
-    )
+    return Problem(X, codes, sw, group_codes, n_groups, B, classes, names, fit_intercept, binary)
 
 
 def _feature_names(model: Any, X: Any) -> list[str]:
@@ -142,8 +141,7 @@ def _feature_names(model: Any, X: Any) -> list[str]:
         names = [str(c) for c in columns]
         if fitted is not None and list(fitted) != names:
             raise ValueError(
-                f"`X`'s columns {names} are not the ones the model was fitted on "
-                f"{list(fitted)}"
+                f"`X`'s columns {names} are not the ones the model was fitted on {list(fitted)}"
             )
     elif fitted is not None:
         names = [str(c) for c in fitted]

@@ -3,14 +3,16 @@
 The maximum-likelihood estimate of a logit model exists if and only if no direction
 ``beta != 0`` keeps every row on its own side: ``s_i z_i^T beta >= 0`` for all rows, with
 ``s_i = +1`` for the second class and ``-1`` for the first (Albert and Anderson, 1984).
-Such a direction is found, or ruled out, exactly by the linear program (Konis, 2007)
+Such a direction is found, or ruled out, exactly by linear programming (Konis, 2007):
 
-    maximise  sum_i s_i z_i^T beta   subject to  s_i z_i^T beta >= 0,  -1 <= beta <= 1,
+    complete:        minimise ||beta||_1  subject to  s_i z_i^T beta >= 1 for all i
+    quasi-complete:  minimise ||beta||_1  subject to  s_i z_i^T beta >= 0, sum_i s_i z_i^T beta >= 1
 
-whose optimum is positive exactly when the data are separated; the columns with a
-non-zero ``beta`` are the ones that separate, and the rows with ``s_i z_i^T beta > 0``
-are predicted perfectly. A second program, maximising ``t`` with ``s_i z_i^T beta >= t``,
-tells complete separation (``t > 0``) from quasi-complete. For several classes the
+(the intercept is free in the norm); either program is feasible exactly when the data
+are separated that way. The L1 norm picks a sparse direction; its columns are then
+pruned one at a time while the rest still separate, so the columns named are a minimal
+set that separates on its own. The rows with ``s_i z_i^T beta > 0`` are predicted
+perfectly. For several classes the
 constraints are ``z_i^T (b_{y_i} - b_k) >= 0`` for every other class ``k`` (with
 ``b_0 = 0``). We chose the linear program over watching coefficients grow during the fit:
 it is a yes/no answer that does not depend on the solver's tolerance, and it names the
@@ -81,56 +83,86 @@ def _constraints(Z: NDArray, y: NDArray, n_classes: int):
     return sparse.vstack(blocks).tocsr()
 
 
-def detect(
-    Z: NDArray, y: NDArray, n_classes: int, names: list[str]
-) -> Separation | None:
-    """Run the linear programs on the design ``Z`` (intercept column included) and
-    class indices `y`; None when the data are not separated."""
+def _sparsest(A, fixed_rhs: bool, free: NDArray):
+    """Minimise ``||beta||_1`` over the columns not in `free` (the intercepts) subject to
+    ``A beta >= 1`` (`fixed_rhs`: complete separation) or to ``A beta >= 0`` and
+    ``sum(A beta) >= 1`` (quasi-complete). beta = p - m with p, m >= 0; None if infeasible."""
+    from scipy import sparse
     from scipy.optimize import linprog
 
-    A = _constraints(Z, y, n_classes)
     m, q = A.shape
-    scale = max(1.0, float(abs(A).max()))
-    A = A / scale
-    res = linprog(
-        -np.asarray(A.sum(axis=0)).ravel(), A_ub=-A, b_ub=np.zeros(m),
-        bounds=[(-1.0, 1.0)] * q, method="highs",
-    )  # fmt: skip
-    if res.status != 0 or -res.fun <= _TOL * max(1, m):
+    cost = np.where(free, 0.0, 1.0)
+    A2 = sparse.hstack([A, -A]).tocsr()
+    if fixed_rhs:
+        A_ub, b_ub = -A2, -np.ones(m)
+    else:
+        total = sparse.csr_matrix(np.asarray(A2.sum(axis=0)))
+        A_ub, b_ub = sparse.vstack([-A2, -total]).tocsr(), np.r_[np.zeros(m), -1.0]
+    res = linprog(np.r_[cost, cost], A_ub=A_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+    if res.status != 0:
         return None
-    beta = res.x
-    margins = A @ beta
-    if float(margins.max()) <= _TOL:
-        return None
-    # complete separation: some beta gives every margin >= t > 0
-    from scipy import sparse
+    return res.x[:q] - res.x[q:]
 
-    A_t = sparse.hstack([-A, np.ones((m, 1))]).tocsr()
-    res_t = linprog(
-        np.r_[np.zeros(q), -1.0], A_ub=A_t, b_ub=np.zeros(m),
-        bounds=[(-1.0, 1.0)] * q + [(0.0, 1.0)], method="highs",
-    )  # fmt: skip
-    complete = res_t.status == 0 and -res_t.fun > _TOL
-    if complete:
-        beta = res_t.x[:q]
-        margins = A @ beta
+
+def detect(
+    Z: NDArray, y: NDArray, n_classes: int, names: list[str], *, intercept: bool = True
+) -> Separation | None:
+    """Find a separating direction of the design ``Z`` (intercept column first when
+    `intercept`) and class indices `y`; None when the data are not separated.
+
+    Of all separating directions the one with the smallest L1 norm (intercepts free) is
+    taken, which tends to be sparse, so the columns named are few: first with every row
+    strictly separated (complete), else with ties allowed (quasi-complete).
+    """
+    A = _constraints(Z, y, n_classes)
+    A = A / max(1.0, float(abs(A).max()))
     d = Z.shape[1]
-    coef = np.abs(beta.reshape(-1, d)).max(axis=0)  # over equations
-    columns = tuple(names[i] for i in np.flatnonzero(coef > 1e-6))
-    # a row is predicted perfectly when all its margins are positive
-    perfect = margins > _TOL
+    free = np.zeros(A.shape[1], dtype=bool)
+    if intercept:
+        free[::d] = True
+    complete = True
+    beta = _sparsest(A, True, free)
+    if beta is None:
+        complete = False
+        beta = _sparsest(A, False, free)
+        if beta is None:
+            return None
+    if float((A @ beta).max()) <= _TOL:
+        return None
+    beta, cols = _prune(A, beta, complete, free, d, intercept)
+    margins = A @ beta
+    perfect = margins > 1e-7 * float(margins.max())
     if n_classes > 2:
-        per_row = np.zeros(Z.shape[0], dtype=bool)
+        # a row is predicted perfectly when its margins against every other class are positive
         counts = np.zeros(Z.shape[0], dtype=int)
         row_ids = np.concatenate([np.flatnonzero(y != k) for k in range(n_classes)])
         np.add.at(counts, row_ids, perfect.astype(int))
-        per_row = counts == n_classes - 1
-        n_perfect = int(per_row.sum())
+        n_perfect = int(np.sum(counts == n_classes - 1))
     else:
         n_perfect = int(perfect.sum())
-    return Separation(
-        "complete" if complete else "quasi-complete", columns, n_perfect, Z.shape[0]
-    )
+    kind = "complete" if complete else "quasi-complete"
+    return Separation(kind, tuple(names[i] for i in cols), n_perfect, Z.shape[0])
+
+
+def _prune(A, beta: NDArray, complete: bool, free: NDArray, d: int, intercept: bool):
+    """Drop the direction's columns one at a time (smallest weight first) while the rest
+    still separate the same way, so the columns named are a minimal separating set."""
+    weight = np.abs(beta.reshape(-1, d)).max(axis=0)  # over equations
+    cols = [int(i) for i in np.argsort(weight) if weight[i] > 1e-9 * weight.max()]
+    cols = [i for i in cols if not (intercept and i == 0)]
+    for c in list(cols):
+        if len(cols) == 1:
+            break
+        keep = [i for i in cols if i != c] + ([0] if intercept else [])
+        mask = np.zeros(d, dtype=bool)
+        mask[keep] = True
+        var = np.tile(mask, A.shape[1] // d)  # the same columns in every equation
+        trial = _sparsest(A[:, np.flatnonzero(var)], complete, free[var])
+        if trial is not None and float((A[:, np.flatnonzero(var)] @ trial).max()) > _TOL:
+            cols.remove(c)
+            beta = np.zeros_like(beta)
+            beta[var] = trial
+    return beta, sorted(cols)
 
 
 def suspicious(extreme_prob: float) -> bool:

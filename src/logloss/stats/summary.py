@@ -6,11 +6,13 @@ from typing import Any
 
 WIDTH = 78
 
+
 def _pair(left: tuple[str, str], right: tuple[str, str]) -> str:
     half = WIDTH // 2
     a = f"{left[0]:<20}{left[1]:>{half - 22}}"
     b = f"{right[0]:<20}{right[1]:>{WIDTH - half - 20}}"
     return f"{a}  {b}"
+
 
 def render(res: Any) -> str:
     multinomial = res.params.ndim == 2
@@ -46,11 +48,13 @@ def render(res: Any) -> str:
         lines.append("Warning: " + res.separation)
     return "\n".join(_wrap(line) for line in lines)
 
+
 def _wrap(line: str) -> str:
     if len(line) <= WIDTH or not line.startswith("Warning"):
         return line
     import textwrap
 
     return "\n".join(textwrap.wrap(line, WIDTH))
+
 
 __all__ = ["render"]
