@@ -93,7 +93,7 @@ def information_pass(
     dens_grad = np.zeros(d) if margins else None
     w_total = 0.0
     max_own = -np.inf
-    rows = max(1, _BLOCK_ENTRIES // max(d, 1))
+    rows = max(1, _BLOCK_ENTRIES // max(q, 1))  # V_k and U hold m x q entries
     for start in range(0, n, rows):
         stop = min(n, start + rows)
         Z = design_block(X, start, stop, fit_intercept)
@@ -105,24 +105,41 @@ def information_pass(
         max_own = max(max_own, float(own.max()))
         P = np.exp(logp[:, 1:])
         R = -P
-        R[yb > 0, yb[yb > 0] - 1] += 1.0  # r_ij = 1{y_i = j + 1} - p_ij
-        score += (Z.T @ (w[:, None] * R)).T.ravel()
+        pos = np.flatnonzero(yb > 0)
+        # r_ij = 1{y_i = j + 1} - p_ij; 1 - p as -expm1(log p), exact where p is near 1
+        R[pos, yb[pos] - 1] = -np.expm1(logp[pos, yb[pos]])
         for j in range(J):
-            for l in range(j, J):
-                c = w * ((P[:, j] if j == l else 0.0) - P[:, j] * P[:, l])
-                _add_block(H, j, l, d, Z.T @ (c[:, None] * Z))
-                if M is not None:
-                    c = w * R[:, j] * R[:, l]
-                    _add_block(M, j, l, d, Z.T @ (c[:, None] * Z))
+            score[j * d : (j + 1) * d] += Z.T @ (w * R[:, j])
+        # Every sum is written as A^T A, which NumPy hands to BLAS syrk (many times faster
+        # for a tall, thin A than a general product with a transposed operand), and as a
+        # sum of positive semi-definite terms, so nothing cancels:
+        #   diag(p) - p p^T = sum_k p_k (e_k - p)(e_k - p)^T      (the covariance of e_y)
+        #   H = sum_k V_k^T V_k,  V_k,i = sqrt(w_i p_ik) (e_k - p_i) (x) z_i   (e_0 = 0)
+        #   binary: H = S^T S,  S_i = sqrt(w_i p_i0 p_i1) z_i
+        #   M = U^T U,  U_i = sqrt(w_i) r_i (x) z_i
+        sw_rows = np.sqrt(w)
+        if J == 1:
+            S1 = (sw_rows * np.exp(0.5 * (logp[:, 0] + logp[:, 1])))[:, None] * Z
+            H += S1.T @ S1
+        else:
+            for k in range(J + 1):
+                E = -P
+                if k > 0:
+                    E[:, k - 1] = -np.expm1(logp[:, k])
+                Vk = _kron_rows((sw_rows * np.exp(0.5 * logp[:, k]))[:, None] * E, Z)
+                H += Vk.T @ Vk
+        if M is not None:
+            U = _kron_rows(sw_rows[:, None] * R, Z)
+            M += U.T @ U
         if S is not None:
             # per-row scores r_i (x) z_i, equation-major, then summed within clusters
-            rowscores = (R[:, :, None] * Z[:, None, :]).reshape(stop - start, q) * w[:, None]
+            rowscores = _kron_rows(w[:, None] * R, Z)
             np.add.at(S, groups[start:stop], rowscores)
         if margins:
-            p = P[:, 0]
-            dens = p * (1.0 - p)  # d p / d eta
+            dens = np.exp(logp[:, 0] + logp[:, 1])  # d p / d eta = p (1 - p)
             dens_sum += float(w @ dens)
-            dens_grad += Z.T @ (w * dens * (1.0 - 2.0 * p))  # d^2 p / d eta^2 = dens (1 - 2p)
+            # d^2 p / d eta^2 = p (1 - p) (1 - 2p), and 1 - 2p = p_0 - p_1
+            dens_grad += Z.T @ (w * dens * (np.exp(logp[:, 0]) - P[:, 0]))
             w_total += float(w.sum())
     info = Information(llf, score, H, M, S, float(np.exp(max_own)))
     if margins:
@@ -131,11 +148,9 @@ def information_pass(
     return info
 
 
-def _add_block(A: NDArray, j: int, l: int, d: int, block: NDArray) -> None:
-    """Add `block` at equation pair (j, l) of `A` and its transpose at (l, j)."""
-    A[j * d : (j + 1) * d, l * d : (l + 1) * d] += block
-    if j != l:
-        A[l * d : (l + 1) * d, j * d : (j + 1) * d] += block.T
+def _kron_rows(a: NDArray, Z: NDArray) -> NDArray:
+    """Row-wise Kronecker products ``a_i (x) z_i``: shape (m, J d), equation-major."""
+    return (a[:, :, None] * Z[:, None, :]).reshape(Z.shape[0], -1)
 
 
 def loglike(X: NDArray, y: NDArray, B: NDArray, sample_weight, fit_intercept: bool) -> float:
