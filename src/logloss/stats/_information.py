@@ -93,7 +93,7 @@ def information_pass(
     dens_grad = np.zeros(d) if margins else None
     w_total = 0.0
     max_own = -np.inf
-    rows = max(1, _BLOCK_ENTRIES // max(q, 1))  # V_k and U hold m x q entries
+    rows = max(1, _BLOCK_ENTRIES // max(q, 1))  # U and the cluster scores hold m x q
     for start in range(0, n, rows):
         stop = min(n, start + rows)
         Z = design_block(X, start, stop, fit_intercept)
@@ -111,23 +111,23 @@ def information_pass(
         for j in range(J):
             score[j * d : (j + 1) * d] += Z.T @ (w * R[:, j])
         # Every sum is written as A^T A, which NumPy hands to BLAS syrk (many times faster
-        # for a tall, thin A than a general product with a transposed operand), and as a
-        # sum of positive semi-definite terms, so nothing cancels:
-        #   diag(p) - p p^T = sum_k p_k (e_k - p)(e_k - p)^T      (the covariance of e_y)
-        #   H = sum_k V_k^T V_k,  V_k,i = sqrt(w_i p_ik) (e_k - p_i) (x) z_i   (e_0 = 0)
-        #   binary: H = S^T S,  S_i = sqrt(w_i p_i0 p_i1) z_i
+        # for a tall, thin A than a general product with a transposed operand), with
+        # weights computed without cancellation (1 - p as -expm1(log p)):
+        #   H_(j,j) = S^T S,  S_i = sqrt(w_i p_ij (1 - p_ij)) z_i
+        #   H_(j,l) = -S^T S, S_i = sqrt(w_i p_ij p_il) z_i          (j != l)
         #   M = U^T U,  U_i = sqrt(w_i) r_i (x) z_i
+        for j in range(J):
+            for l in range(j, J):
+                if j == l:
+                    c = w * np.exp(logp[:, j + 1]) * -np.expm1(logp[:, j + 1])
+                else:
+                    c = w * np.exp(logp[:, j + 1] + logp[:, l + 1])
+                Sjl = np.sqrt(c)[:, None] * Z
+                block = Sjl.T @ Sjl
+                H[j * d : (j + 1) * d, l * d : (l + 1) * d] += block if j == l else -block
+                if j != l:
+                    H[l * d : (l + 1) * d, j * d : (j + 1) * d] -= block
         sw_rows = np.sqrt(w)
-        if J == 1:
-            S1 = (sw_rows * np.exp(0.5 * (logp[:, 0] + logp[:, 1])))[:, None] * Z
-            H += S1.T @ S1
-        else:
-            for k in range(J + 1):
-                E = -P
-                if k > 0:
-                    E[:, k - 1] = -np.expm1(logp[:, k])
-                Vk = _kron_rows((sw_rows * np.exp(0.5 * logp[:, k]))[:, None] * E, Z)
-                H += Vk.T @ Vk
         if M is not None:
             U = _kron_rows(sw_rows[:, None] * R, Z)
             M += U.T @ U

@@ -126,16 +126,21 @@ def infer(
     )  # fmt: skip
 
 
+# Up to this many parameters the pass's products run on one BLAS thread.
+_ONE_THREAD_MAX_PARAMS = 128
+
+
 def _blas_threads(q: int):
-    """One BLAS thread for the pass's products when they have few columns (q): memory-bound
-    there, and OpenBLAS's second thread spinning between them cost more than it gave
-    (timed on 2 shared cores: 200,000 x 50 binary, 0.15 s with one thread, 0.5-6 s with two);
-    the models' fit makes the same choice (``models._threads``)."""
+    """One BLAS thread for the pass's products when they have few columns (q): they are
+    memory-bound, and OpenBLAS's second thread spinning between them cost more than it gave
+    (timed on 2 shared cores: 200,000 x 50 binary 0.15 s with one thread, 0.5-6 s with
+    two; 200,000 x 20 with 5 classes, HC0, 1.0 s and 1.4-9.8 s). The models' fit makes the
+    same choice (``models._threads``)."""
     from contextlib import nullcontext
 
-    from ..models._threads import _SKINNY_COLUMNS, blas_controller
+    from ..models._threads import blas_controller
 
-    return blas_controller().limit(limits=1) if q <= _SKINNY_COLUMNS else nullcontext()
+    return blas_controller().limit(limits=1) if q <= _ONE_THREAD_MAX_PARAMS else nullcontext()
 
 
 def _inverse_information(H: np.ndarray, names: list[str], separated: bool) -> np.ndarray:
