@@ -178,3 +178,20 @@ def test_marginal_effects_need_a_binary_model(anes):
     X, y = anes
     with pytest.raises(ValueError, match="binary"):
         infer(fit(ll.SoftmaxRegression, X, y), X, y).marginal_effects()
+
+
+@pytest.mark.parametrize("cov_type", ["HC0", "cluster"])
+def test_many_small_blocks(sm, monkeypatch, cov_type):
+    # blocks of a few rows: the sums over blocks are the sums over rows
+    from logloss.stats import _information
+
+    monkeypatch.setattr(_information, "_BLOCK_ENTRIES", 97)
+    X, y = synthetic_multinomial(n=300, k=3, seed=13)
+    w = np.random.default_rng(13).integers(1, 3, size=len(y))
+    groups = np.arange(len(y)) % 7
+    ours = infer(
+        fit(ll.SoftmaxRegression, X, y, w.astype(float)), X, y, sample_weight=w,
+        cov_type=cov_type, groups=groups if cov_type == "cluster" else None,
+    )  # fmt: skip
+    Xr, yr, gr = np.repeat(X, w, axis=0), np.repeat(y, w), np.repeat(groups, w)
+    check_same(ours, sm_fit(sm.MNLogit(yr, sm.add_constant(Xr)), cov_type, gr))

@@ -170,6 +170,19 @@ class InferenceResult:
         ``AME_j = beta_j mean_i p_i (1 - p_i)``; its delta-method covariance is
         ``G cov G^T`` with ``G_jk = delta_jk mean_i p_i (1 - p_i)
         + beta_j mean_i p_i (1 - p_i) (1 - 2 p_i) z_ik``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from logloss import LogisticRegression
+        >>> from logloss.stats import infer
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(400, 2))
+        >>> y = (rng.random(400) < 1 / (1 + np.exp(-X @ [1.0, 0.0]))).astype(int)
+        >>> model = LogisticRegression(penalty=None, solver="newton", tol=1e-8).fit(X, y)
+        >>> me = infer(model, X, y).marginal_effects()
+        >>> me.to_frame().index.tolist(), bool(0.1 < me.margeff[0] < 0.3)
+        (['x1', 'x2'], True)
         """
         if self._margins is None:
             raise ValueError("marginal effects are computed for binary (sigmoid) models only")
