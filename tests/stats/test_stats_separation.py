@@ -75,3 +75,12 @@ def test_overlapping_point_is_not_separation():
     assert found.columns == ("x",)
     # swap one label on each side: overlap, no separating direction
     assert detect(Z, np.array([0, 1, 0, 1, 0, 1]), 2, ["intercept", "x"]) is None
+
+
+def test_one_class_in_the_data_is_separation_by_the_intercept():
+    X = frame(4, n=30)
+    y = (X["dose"] > 0).astype(int)
+    model = fitted(ll.LogisticRegression, X, y)
+    with pytest.warns(SeparationWarning, match="the intercept alone separates"):
+        res = infer(model, X[y == 1], y[y == 1])
+    assert np.isnan(res.prsquared) and "Warning" in res.summary()

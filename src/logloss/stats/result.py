@@ -147,7 +147,7 @@ class InferenceResult:
     @property
     def prsquared(self) -> float:
         """McFadden's pseudo R-squared, ``1 - llf / llnull``."""
-        return 1.0 - self.llf / self.llnull
+        return 1.0 - self.llf / self.llnull if self.llnull != 0.0 else float("nan")
 
     @property
     def aic(self) -> float:

@@ -49,8 +49,9 @@ class Separation:
 
     def message(self) -> str:
         cols = ", ".join(repr(c) for c in self.columns)
+        what = f"the column(s) {cols} separate" if cols else "the intercept alone separates"
         return (
-            f"{self.kind} separation: the column(s) {cols} separate the classes "
+            f"{self.kind} separation: {what} the classes "
             f"({self.n_perfect} of {self.n_rows} rows are predicted perfectly); the "
             "maximum-likelihood estimate does not exist, so the coefficients of these "
             "columns and their standard errors are meaningless (they grow without bound as "
