@@ -28,6 +28,7 @@ _LAZY = {
     "linear_cross_entropy": "logloss.losses.linear",
     "metrics": "logloss.metrics",
     "plot": "logloss.plot",
+    "stats": "logloss.stats",
     "LogisticRegression": "logloss.models",
     "SoftmaxRegression": "logloss.models",
     "MLPClassifier": "logloss.models",
