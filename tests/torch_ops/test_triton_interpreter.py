@@ -138,3 +138,29 @@ def test_bad_input_gets_the_cpu_paths_errors():
         tri.ce_triton(x, torch.tensor([0, 1, 2]), None, -100, "mean", 1.5, 0.0, None, None, True)
     with pytest.raises(ValueError, match="target"):
         tri.bce_triton(x, torch.full((3, 4), 2.0), None, None, "mean", 0.0, True)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_logits_accumulate_in_float32(dtype):
+    g = torch.Generator().manual_seed(11)
+    x = (torch.randn(8, 40, generator=g) * 3).to(dtype)
+    y = torch.randint(0, 40, (8,), generator=g)
+    loss, _, grad = tri.ce_triton(x, y, None, -100, "none", 0.1, 0.0, None, None, True)
+    ref, ref_grad = _grad_ref(F.cross_entropy, x.double(), y, reduction="none", label_smoothing=0.1)
+    # half a unit of the format when rounded to nearest; the interpreter's bfloat16
+    # conversion (NumPy has no bfloat16) truncates, so a whole unit there
+    eps = torch.finfo(dtype).eps * (2 if dtype == torch.bfloat16 else 1)
+    assert loss.dtype == dtype and grad.dtype == dtype
+    assert torch.all((loss.double() - ref).abs() <= ref.abs() * (eps / 2 + 1e-6) + 1e-6)
+    assert torch.all((grad.double() - ref_grad).abs() <= ref_grad.abs() * (eps / 2 + 1e-6) + 1e-6)
+
+
+def test_inplace_writes_the_gradient_over_the_logits():
+    g = torch.Generator().manual_seed(13)
+    x = torch.randn(5, 9, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 9, (5,), generator=g)
+    _, ref_grad = _grad_ref(F.cross_entropy, x, y)
+    z = x.clone()
+    _, _, grad = tri.ce_triton(z, y, None, -100, "mean", 0.0, 0.0, None, None, True, inplace=True)
+    assert grad.data_ptr() == z.data_ptr()
+    torch.testing.assert_close(z, ref_grad, rtol=1e-12, atol=1e-12)

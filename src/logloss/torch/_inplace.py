@@ -25,6 +25,14 @@ class _InplaceCrossEntropy(torch.autograd.Function):
     def forward(ctx, input, target, weight, ignore_index, reduction, smoothing, z_loss,
                 softcap, count):  # fmt: skip
         z = input.detach()
+        if z.device.type == "cuda":  # the Triton kernel writes over the logits
+            from ._triton_ops import ce_triton
+
+            loss, lse, _ = ce_triton(
+                input, target, weight, ignore_index, reduction, smoothing, z_loss, softcap,
+                count, True, inplace=True,
+            )  # fmt: skip
+            return _InplaceCrossEntropy._finish(ctx, input, z, loss, lse, reduction)
         rows = cross_entropy_rows(
             z.numpy(), to_numpy(target, "target"), axis=_class_dim(input),
             weight=to_numpy(weight, "weight"), ignore_index=ignore_index,
@@ -34,6 +42,10 @@ class _InplaceCrossEntropy(torch.autograd.Function):
         rows.lay.finish_grad()  # into the logits' memory
         loss = from_numpy(reduce_ce_rows(rows), input.dtype)
         lse = torch.from_numpy(rows.lse.reshape(rows.lay.batch_shape))
+        return _InplaceCrossEntropy._finish(ctx, input, z, loss, lse, reduction)
+
+    @staticmethod
+    def _finish(ctx, input, z, loss, lse, reduction):
         torch.autograd.graph.increment_version(input)  # others who saved the logits now fail
         ctx.set_materialize_grads(False)
         ctx.reduction, ctx.class_dim = reduction, _class_dim(input)
@@ -60,9 +72,11 @@ def cross_entropy_inplace(input: Tensor, target: Tensor, weight: Tensor | None, 
             "`inplace_backward=True` overwrites the logits with their gradient; `input` must "
             "be computed by an operation (e.g. a linear layer), not a leaf tensor"
         )
-    if input.dtype not in (torch.float32, torch.float64) or not input.is_contiguous():
+    cpu_dtypes = (torch.float32, torch.float64)
+    if (input.device.type != "cuda" and input.dtype not in cpu_dtypes) or not input.is_contiguous():
         raise ValueError(
-            "`inplace_backward=True` needs contiguous float32 or float64 logits; got a "
+            "`inplace_backward=True` needs contiguous float32 or float64 logits (any float "
+            "dtype on the GPU); got a "
             f"{'non-contiguous ' if not input.is_contiguous() else ''}{input.dtype} tensor"
         )
     return _InplaceCrossEntropy.apply(

@@ -115,8 +115,11 @@ def ce_rows(z2, t, w, probs, ignore_index, smoothing, z_loss, softcap, scale_mai
 
 
 def ce_triton(input, target, weight, ignore_index, reduction, label_smoothing, z_loss, softcap,
-              count, need_grad):  # fmt: skip
-    """``logloss::cross_entropy`` on a CUDA tensor: (loss, lse, gradient or empty)."""
+              count, need_grad, inplace=False):  # fmt: skip
+    """``logloss::cross_entropy`` on a CUDA tensor: (loss, lse, gradient or empty).
+
+    `inplace` (contiguous (N, C) logits only) writes the gradient over the logits' memory
+    and returns a view of it as the gradient."""
     reduction, ignore_index, eps, z_loss, softcap, count = _options(
         reduction, ignore_index, label_smoothing, z_loss, softcap, count
     )
@@ -153,7 +156,9 @@ def ce_triton(input, target, weight, ignore_index, reduction, label_smoothing, z
     else:
         valid = _check_labels(t, c, ignore_index)
     sm, sz = _scales(t, w, valid, probs, n, c, reduction, count)
-    grad = torch.empty_like(z2) if need_grad else None
+    if inplace and not (input.dim() == 2 and input.is_contiguous()):
+        raise ValueError("`inplace_backward=True` needs contiguous (N, C) logits on the GPU")
+    grad = (z2 if inplace else torch.empty_like(z2)) if need_grad else None
     rows, lse = ce_rows(z2, t, w, probs, ignore_index, eps, z_loss, softcap, sm, sz, grad)
     zl = z_loss * lse * lse * valid if z_loss > 0 else None
     if reduction == "none":

@@ -105,7 +105,8 @@ def cross_entropy(
     """
     _check_tensors(input=input, target=target, weight=weight)
     if inplace_backward and _needs_grad(input) and not torch.compiler.is_compiling():
-        check_cpu(input, "input")
+        if input.device.type != "cuda":
+            check_cpu(input, "input")
         loss, lse = cross_entropy_inplace(
             input, target, weight, int(ignore_index), reduction, float(label_smoothing),
             float(z_loss), None if softcap is None else float(softcap),
