@@ -132,6 +132,10 @@ class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
     ``"l2"``, 1 for ``"l1"``, ``l1_ratio`` for ``"elasticnet"``, and no penalty for
     ``None`` (or ``C=np.inf``). The intercept is not penalised.
 
+    ``X`` may be a ``scipy.sparse`` matrix or array (CSR; other formats are converted
+    to CSR once), in ``fit`` and in the prediction methods: it is never densified; the
+    logits and the gradient are sparse-times-dense products.
+
     Parameters
     ----------
     penalty : {"l2", "l1", "elasticnet", None}, default="l2"
@@ -223,6 +227,8 @@ class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
 
     _params_type = LinearParams
     _fits_collections = True
+    # scipy.sparse X is fitted and predicted as CSR, never densified
+    _accepts_sparse = True
     # SoftmaxRegression: a softmax over two rows of coefficients for two classes too
     _softmax_for_two_classes = False
 
@@ -360,6 +366,7 @@ class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
+        tags.input_tags.sparse = True
         return tags
 
 
