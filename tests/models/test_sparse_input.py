@@ -1,6 +1,6 @@
-"""LogisticRegression and SoftmaxRegression on scipy.sparse X (issue 14): the same model as
-scikit-learn's sparse fit and as logloss's own dense fit, every solver and penalty, and no
-densification (a fit on a matrix whose dense form would take 32 GB)."""
+"""LogisticRegression, SoftmaxRegression and MLPClassifier on scipy.sparse X (issue 14): the
+same model as scikit-learn's sparse fit and as logloss's own dense fit, every solver and
+penalty, and no densification (a fit on a matrix whose dense form would take 32 GB)."""
 
 from __future__ import annotations
 
@@ -299,16 +299,38 @@ def test_sparse_y_and_mismatched_shapes_are_clear_errors():
         est.predict(X[:, :-1])
 
 
-def test_other_estimators_refuse_sparse_input_clearly():
-    X, y = sparse_problem(2, n=100, seed=14)
-    with pytest.raises(TypeError, match="MLPClassifier does not accept"):
-        MLPClassifier(max_iter=5).fit(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        mlp = MLPClassifier(max_iter=5).fit(X.toarray(), y)
-    with pytest.raises(TypeError, match="LogisticRegression and SoftmaxRegression"):
-        mlp.predict(X)
+def test_temperature_scaling_refuses_sparse_logits_clearly():
+    y = np.random.default_rng(14).integers(0, 2, 100)
     logits = np.random.default_rng(0).normal(size=(100, 2))
     ts = TemperatureScaling().fit(logits, y)  # unaffected on dense logits
     with pytest.raises(TypeError, match="TemperatureScaling does not accept"):
         ts.predict_proba(sp.csr_matrix(logits))
+    with pytest.raises(TypeError, match="LogisticRegression and SoftmaxRegression"):
+        TemperatureScaling().fit(sp.csr_matrix(logits), y)
+
+
+# -- the MLP's first layer on CSR ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("solver", ["lbfgs", "adam", "sgd"])
+def test_mlp_sparse_and_dense_input_give_the_same_model(solver, n_classes, dtype):
+    X, y = sparse_problem(n_classes, n=300, seed=15)
+    X = X.astype(dtype)
+    sw = np.random.default_rng(16).uniform(0.5, 2.0, size=X.shape[0])
+
+    def make():
+        return MLPClassifier(
+            hidden_layer_sizes=(8,), solver=solver, max_iter=20, random_state=0, alpha=1e-3,
+            class_weight="balanced",
+        )  # fmt: skip
+
+    sparse_fit, dense_fit = _fit_both(make, X, y, sample_weight=sw)
+    tol = 1e-8 if dtype == np.float64 else 1e-3
+    for a, b in zip(sparse_fit.coefs_, dense_fit.coefs_, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, atol=tol)
+    np.testing.assert_allclose(
+        sparse_fit.predict_proba(X.tocsc()), dense_fit.predict_proba(X.toarray()), atol=tol
+    )
