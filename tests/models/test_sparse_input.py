@@ -334,3 +334,33 @@ def test_mlp_sparse_and_dense_input_give_the_same_model(solver, n_classes, dtype
     np.testing.assert_allclose(
         sparse_fit.predict_proba(X.tocsc()), dense_fit.predict_proba(X.toarray()), atol=tol
     )
+
+
+# -- Dask arrays of scipy.sparse blocks --------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_dask_array_of_sparse_blocks_fits_as_the_in_memory_matrix(n_classes, solver):
+    da = pytest.importorskip("dask.array")
+    X, y = sparse_problem(n_classes, n=600, seed=17)
+    sw = np.random.default_rng(18).uniform(0.5, 2.0, size=X.shape[0])
+    dX = da.from_array(X, chunks=(150, X.shape[1]), asarray=False)
+    dy, dsw = da.from_array(y, chunks=150), da.from_array(sw, chunks=150)
+
+    def make():
+        return LogisticRegression(solver=solver, class_weight="balanced", tol=1e-10, max_iter=300)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        blockwise = make().fit(dX, dy, sample_weight=dsw)
+        in_memory = make().fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(blockwise.coef_, in_memory.coef_, atol=1e-6)
+    np.testing.assert_allclose(
+        blockwise.predict_proba(dX).compute(), in_memory.predict_proba(X), atol=1e-6
+    )
+    bad = X.copy()
+    bad.data[3] = np.nan
+    col = int(bad.indices[3])
+    with pytest.raises(ValueError, match=rf"NaN or inf in column {col}"):
+        make().fit(da.from_array(bad, chunks=(150, X.shape[1]), asarray=False), dy)
