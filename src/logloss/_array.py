@@ -213,3 +213,14 @@ def as_result(value: Any, dtype: Any, xp: Any = np) -> Any:
         return out[()] if out.ndim == 0 else out
     with np.errstate(over="ignore"):  # array-api-strict computes with NumPy underneath
         return xp.astype(value, dtype, copy=False)
+
+
+def is_sparse(x: Any) -> bool:
+    """Whether `x` is a ``scipy.sparse`` matrix or array, without importing scipy.
+
+    Examples
+    --------
+    >>> is_sparse(np.eye(2))
+    False
+    """
+    return type(x).__module__.startswith("scipy.sparse") and hasattr(x, "nnz")

@@ -284,6 +284,37 @@ def check_finite_columns(X: np.ndarray, feature_names: Any = None, name: str = "
     )
 
 
+def check_finite_sparse(X: Any, feature_names: Any = None, name: str = "X") -> None:
+    """NaN or inf among the stored values of a CSR matrix `X` is a ``ValueError`` naming
+    the first bad column (and its first bad row), as :func:`check_finite_columns` does.
+
+    Examples
+    --------
+    >>> from scipy.sparse import csr_matrix
+    >>> check_finite_sparse(csr_matrix(np.array([[0.0, 1.0], [np.nan, 0.0]])))
+    Traceback (most recent call last):
+    ...
+    ValueError: Input `X` contains NaN in column 0, first at row 1; every feature must be finite (impute or drop missing values first)
+    """  # noqa: E501
+    bad = np.flatnonzero(~np.isfinite(X.data))
+    if bad.size == 0:
+        return
+    cols = np.asarray(X.indices)[bad]
+    # the row of stored value i is the last row whose start is at or before i
+    rows = np.searchsorted(np.asarray(X.indptr), bad, side="right") - 1
+    col = int(cols.min())
+    first = int(np.argmin(np.where(cols == col, rows, np.iinfo(np.int64).max)))
+    row = int(rows[first])
+    kind = "NaN" if np.isnan(X.data[bad[first]]) else "inf"
+    label = f"column {col}"
+    if feature_names is not None:
+        label += f" ({feature_names[col]!r})"
+    raise ValueError(
+        f"Input `{name}` contains {kind} in {label}, first at row {row}; "
+        "every feature must be finite (impute or drop missing values first)"
+    )
+
+
 def check_label_smoothing(value: Any) -> float:
     return check_scalar(value, "label_smoothing", low=0.0, high=1.0, high_inclusive=False)
 

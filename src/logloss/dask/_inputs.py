@@ -9,6 +9,7 @@ import dask.array as da
 import numpy as np
 from numpy.typing import NDArray
 
+from .._array import is_sparse
 from .._validation import check_compute_dtype
 from ..models._data import check_two_classes
 
@@ -118,6 +119,31 @@ def _should_persist(persist: Any, nbytes: int, client) -> bool:
     return nbytes <= 0.5 * sum(limits)
 
 
+def _block_finite_columns(Xb) -> NDArray:
+    """(1, n_features): whether each column of one block is finite (a scipy.sparse block:
+    its stored values, never densified)."""
+    if is_sparse(Xb):
+        Xb = Xb.tocsr()
+        finite = np.ones(Xb.shape[1], dtype=bool)
+        finite[np.asarray(Xb.indices)[~np.isfinite(Xb.data)]] = False
+        return finite[None, :]
+    return np.isfinite(Xb).all(axis=0)[None, :]
+
+
+def _finite_columns(X):
+    """Lazy (n_features,) bool: whether each column of X is finite. Blocks that are
+    scipy.sparse matrices (``X._meta`` sparse) are checked on their stored values."""
+    if not is_sparse(getattr(X, "_meta", None)):
+        return da.isfinite(X).all(axis=0)
+    parts = X.map_blocks(
+        _block_finite_columns,
+        dtype=bool,
+        chunks=((1,) * len(X.chunks[0]), (X.shape[1],)),
+        meta=np.empty((0, 0), dtype=bool),
+    )
+    return parts.all(axis=0)
+
+
 def prepare(
     X, y, sample_weight=None, *, dtype: Any = None, class_weight: Any = None, persist: Any = "auto"
 ):
@@ -142,7 +168,7 @@ def prepare(
     if persisted:
         X, y, sw = dask.persist(X, y, sw) if sw is not None else (*dask.persist(X, y), None)
 
-    checks = [da.unique(y), da.isfinite(X).all(axis=0)]
+    checks = [da.unique(y), _finite_columns(X)]
     if sw is not None:
         checks += [da.isfinite(sw).all() & (sw >= 0).all(), sw.sum()]
     results = dask.compute(*checks)

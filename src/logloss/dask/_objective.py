@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _stable
+from .._array import is_sparse
 from ..objectives import (
     linear_forward,
     pack_linear,
@@ -42,8 +43,9 @@ def _row_weights(yb: NDArray, wb: NDArray | None, cw: NDArray | None) -> NDArray
 
 
 def _block_inputs(Xb, yb, wb, cw):
-    """(C-contiguous X_b, int64 labels, row weights in X_b's dtype or None)."""
-    Xb = np.ascontiguousarray(Xb)
+    """(C-contiguous X_b, or CSR for a scipy.sparse block; int64 labels; row weights in
+    X_b's dtype or None)."""
+    Xb = Xb.tocsr() if is_sparse(Xb) else np.ascontiguousarray(Xb)
     yb = np.asarray(yb, dtype=np.int64)
     s = _row_weights(yb, wb, cw)
     return Xb, yb, None if s is None else s.astype(Xb.dtype)

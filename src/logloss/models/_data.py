@@ -18,11 +18,15 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, _num_samples, validate_data
 
-from .._validation import check_compute_dtype, check_finite_columns
+from .._array import is_sparse
+from .._validation import check_compute_dtype, check_finite_columns, check_finite_sparse
 
 
 def validate_X(est: BaseEstimator, X: Any, dtype: np.dtype | None, reset: bool) -> NDArray:
-    """X as a C-contiguous 2-D float array checked against the fitted number of features."""
+    """X as a C-contiguous 2-D float array checked against the fitted number of features
+    (a CSR matrix for an estimator that accepts sparse X: see :func:`validate_sparse_X`)."""
+    if is_sparse(X):
+        return validate_sparse_X(est, X, dtype, reset)
     if _plain_X(X, dtype) and not hasattr(est, "feature_names_in_"):
         if reset:
             est.n_features_in_ = X.shape[1]
@@ -47,7 +51,15 @@ def validate_Xy(
 ) -> tuple[NDArray, NDArray, NDArray, np.dtype]:
     """(X, encoded y, classes, compute dtype) for fitting; one class is an error."""
     check_same_rows(X, y)
-    if _plain_X(X, None) and _plain_labels(y, X.shape[0]):
+    if is_sparse(y):
+        raise ValueError(
+            f"`y` must be a 1-D array of class labels; got a sparse matrix "
+            f"({type(y).__name__}) of shape {y.shape}; pass y.toarray().ravel()"
+        )
+    if is_sparse(X):
+        X, y = validate_sparse_X(est, X, None, True, y=y, dtype_param=dtype_param)
+        dtype = X.dtype
+    elif _plain_X(X, None) and _plain_labels(y, X.shape[0]):
         # what validate_data would do with these arrays: no copy, no conversion
         est.n_features_in_ = X.shape[1]
         if hasattr(est, "feature_names_in_"):
@@ -57,15 +69,53 @@ def validate_Xy(
             X, y = validate_data(
                 est, X, y, dtype=[np.float64, np.float32], order="C", ensure_all_finite=False
             )
-    dtype = check_compute_dtype(dtype_param, X.dtype)
-    X = np.ascontiguousarray(X, dtype=dtype)
-    check_finite_columns(X, getattr(est, "feature_names_in_", None))
+    if not is_sparse(X):
+        dtype = check_compute_dtype(dtype_param, X.dtype)
+        X = np.ascontiguousarray(X, dtype=dtype)
+        check_finite_columns(X, getattr(est, "feature_names_in_", None))
     if not (y.ndim == 1 and y.dtype.kind in "biu"):
         # 1-D integer or boolean labels are always "binary" or "multiclass" (0.2 ms)
         check_classification_targets(y)
     classes, y_enc = np.unique(y, return_inverse=True)
     check_two_classes(classes, "train a classifier")
     return X, y_enc.reshape(-1), classes, dtype
+
+
+def validate_sparse_X(
+    est: BaseEstimator,
+    X: Any,
+    dtype: np.dtype | None,
+    reset: bool,
+    *,
+    y: Any = None,
+    dtype_param: Any = None,
+) -> Any:
+    """A ``scipy.sparse`` X as a CSR matrix in a float dtype, never densified.
+
+    CSC, COO and the other formats are converted to CSR once (as scikit-learn does);
+    the stored values must be finite. An estimator accepts sparse X when its class says
+    ``_accepts_sparse = True``; any other refuses it with a ``TypeError`` that says which
+    estimators do. With `y` (fitting), returns ``(X, y)`` and X is in the compute dtype of
+    `dtype_param` (None follows X: float32 stays float32, anything else is float64).
+    """
+    if not getattr(est, "_accepts_sparse", False):
+        raise TypeError(
+            f"`X` is a sparse matrix ({type(X).__name__}), which {type(est).__name__} does "
+            "not accept; LogisticRegression and SoftmaxRegression fit and predict on sparse "
+            "X, or convert it with X.toarray() if its dense form fits in memory"
+        )
+    dtypes = [np.float64, np.float32] if dtype is None else dtype
+    if y is None:
+        X = validate_data(est, X, reset=reset, accept_sparse="csr", dtype=dtypes,
+                          ensure_all_finite=False)  # fmt: skip
+    else:
+        X, y = validate_data(est, X, y, accept_sparse="csr", dtype=dtypes,
+                             ensure_all_finite=False)  # fmt: skip
+        compute = check_compute_dtype(dtype_param, X.dtype)
+        if X.dtype != compute:
+            X = X.astype(compute)
+    check_finite_sparse(X, getattr(est, "feature_names_in_", None))
+    return X if y is None else (X, y)
 
 
 @contextlib.contextmanager

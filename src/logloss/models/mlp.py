@@ -81,6 +81,10 @@ class MLPClassifier(FitSkeleton, LogitClassifierMixin, BaseEstimator):
     scikit-learn), :math:`\\ell` the cross-entropy with optional label smoothing, and the
     penalty scaled by the (batch) sample weight like scikit-learn's ``MLPClassifier``.
 
+    ``X`` may be a ``scipy.sparse`` matrix or array (CSR; other formats are converted
+    to CSR once): it is never densified; the first layer's product and its gradient are
+    sparse-times-dense.
+
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default=(100,)
@@ -203,6 +207,14 @@ class MLPClassifier(FitSkeleton, LogitClassifierMixin, BaseEstimator):
         self.callback = callback
 
     _params_type = MLPParams
+    # scipy.sparse X is fitted and predicted as CSR, never densified (the first layer's
+    # product and its gradient are sparse-times-dense)
+    _accepts_sparse = True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     # -- the steps of the fit skeleton ------------------------------------------------
 

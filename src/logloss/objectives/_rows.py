@@ -11,6 +11,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from .._array import is_sparse
+
 Link = Literal["softmax", "sigmoid"]
 
 
@@ -36,6 +38,9 @@ def normalised_weights(
 class TrainingRows:
     """X (C-contiguous, its dtype is the compute dtype), encoded targets and weights.
 
+    A ``scipy.sparse`` X is kept sparse, as CSR (converted once if in another format):
+    the objectives only multiply it by dense parameter blocks and slice its rows.
+
     ``link="softmax"``: the targets are int64 labels in ``[0, n_classes)`` and the model
     has K' = K outputs; ``link="sigmoid"``: the targets are ``y == 1`` in the compute
     dtype (the kernels read them as floats) and the model has one output.
@@ -50,7 +55,7 @@ class TrainingRows:
         link: Link,
         sample_weight: NDArray | None,
     ):
-        self.X = np.ascontiguousarray(X)
+        self.X = X.tocsr() if is_sparse(X) else np.ascontiguousarray(X)
         self.dtype = self.X.dtype
         self.n_samples, self.n_features = self.X.shape
         self.n_classes = int(n_classes)

@@ -13,6 +13,11 @@ logits ``z_i = x_i W + b`` and the cross-entropy ``l_i = l(z_i, y_i)``:
     G_i = s_i \\, \\partial l_i / \\partial z_i
 
 The penalty is not included: it needs only the parameters and is added by the caller.
+
+X may be a ``scipy.sparse`` CSR matrix: the logits ``X W`` and the gradient ``X^T G``
+are then scipy's sparse-times-dense products, the loss kernels run on the dense (n, K')
+logits of a block as for dense X, and a block of rows is a view of X's arrays; X is
+never densified.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _kernels
+from .._array import is_sparse
 from ._rows import Link
 
 # Rows per block of the evaluation, chosen so that the logits of a block take at most
@@ -54,7 +60,9 @@ def linear_forward(X: NDArray, W: NDArray, out: NDArray) -> NDArray:
     array([[-1.5],
            [-2.5]])
     """
-    if W.shape[1] == 1:
+    if is_sparse(X):
+        out[...] = X @ W
+    elif W.shape[1] == 1:
         _kernels.matvec(X, np.ascontiguousarray(W[:, 0]), out[:, 0])
     else:
         np.matmul(X, W, out=out)
@@ -90,10 +98,36 @@ def linear_backward(X: NDArray, G: NDArray, acc: NDArray) -> None:
     array([[-2.],
            [-2.]])
     """
-    if G.shape[1] == 1:
+    if is_sparse(X):
+        # X^T of a CSR matrix is the CSC matrix of the same arrays (no copy)
+        acc += X.T @ G
+    elif G.shape[1] == 1:
         acc[:, 0] += _kernels.rmatvec(X, np.ascontiguousarray(G[:, 0]))
     else:
         acc += X.T @ G
+
+
+def row_block(X: NDArray, start: int, stop: int) -> NDArray:
+    """Rows ``start:stop`` of X: a NumPy view, or for a CSR matrix one that shares X's
+    values and column indices (scipy's slicing would copy them), X itself for all rows.
+
+    Examples
+    --------
+    >>> from scipy.sparse import csr_matrix
+    >>> row_block(csr_matrix(np.eye(3)), 1, 3).toarray()
+    array([[0., 1., 0.],
+           [0., 0., 1.]])
+    """
+    if not is_sparse(X):
+        return X[start:stop]
+    if start == 0 and stop == X.shape[0]:
+        return X
+    lo, hi = int(X.indptr[start]), int(X.indptr[stop])
+    return type(X)(
+        (X.data[lo:hi], X.indices[lo:hi], X.indptr[start : stop + 1] - lo),
+        shape=(stop - start, X.shape[1]),
+        copy=False,
+    )
 
 
 def rows_loss_grad(
@@ -147,7 +181,7 @@ def rows_loss_grad(
     n, k = X.shape[0], W.shape[1]
     gW = np.zeros((X.shape[1], k), dtype=np.float64)
     gb = np.zeros(k, dtype=np.float64)
-    if link == "sigmoid" and curvature is None:
+    if link == "sigmoid" and curvature is None and not is_sparse(X):
         # binary logistic regression: loss and gradient in one pass over X
         fused = _kernels.logistic_loss_grad(
             X, y, sw, np.ascontiguousarray(W[:, 0]), float(b[0]), row_weight, need_grad
@@ -164,7 +198,7 @@ def rows_loss_grad(
     for start in range(0, n, step):
         stop = min(start + step, n)
         loss += block_loss_grad(
-            X[start:stop],
+            row_block(X, start, stop),
             y[start:stop],
             None if sw is None else sw[start:stop],
             W,
@@ -276,7 +310,7 @@ def rows_hessp(
     step = block_rows(k, X.dtype.itemsize) if block is None else block
     for start in range(0, n, step):
         stop = min(start + step, n)
-        Xb = X[start:stop]
+        Xb = row_block(X, start, stop)
         U = linear_forward(Xb, V, np.empty((stop - start, k), X.dtype))
         if fit_intercept:
             U += vb

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _kernels, _stable
+from .._array import is_sparse
 from ._rows import Link, TrainingRows
 
 # ---------------------------------------------------------------------------
@@ -69,7 +70,7 @@ ACTIVATIONS = {"identity": _Identity, "relu": _ReLU, "tanh": _Tanh, "logistic": 
 
 
 def _dense_forward(h: NDArray, W: NDArray, b: NDArray) -> NDArray:
-    """z = h W + b."""
+    """z = h W + b (for the input layer, h may be a CSR matrix: a sparse-times-dense product)."""
     z = h @ W
     z += b
     return z
@@ -82,7 +83,10 @@ def _dense_backward(h, W, G, gW, gb, reg, act):
     respect to the previous pre-activation, (G W.T) * act'(h), which is returned
     (None when `act` is None: the input needs no gradient).
     """
-    if gW.dtype == G.dtype:
+    if is_sparse(h):
+        # the input layer on a CSR X: X^T is the CSC matrix of the same arrays
+        np.copyto(gW, h.T @ G)
+    elif gW.dtype == G.dtype:
         np.matmul(h.T, G, out=gW)
     else:
         np.copyto(gW, h.T @ G)
