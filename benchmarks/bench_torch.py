@@ -194,13 +194,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--only", choices=["ce", "linear", "lm"], help="run one of the three tables")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--linear", type=int, nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child, *args.linear)
         return
-    print("command: python benchmarks/bench_torch.py" + (" --quick" if args.quick else ""))
+    print("command: python " + " ".join(["benchmarks/bench_torch.py", *sys.argv[1:]]))
     print(
         f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs; torch {torch.__version__} "
         f"({torch.get_num_threads()} threads); load average before {os.getloadavg()[0]:.2f}"
@@ -211,7 +212,7 @@ def main() -> None:
           "(tensors) | ratio |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     cases = [(8192 // q, 32000), (2048 // q, 128256)]
-    for dtype in (torch.float32, torch.bfloat16):
+    for dtype in (torch.float32, torch.bfloat16) if args.only in (None, "ce") else ():
         for n, v in cases:  # fmt: skip
             t = timed(ce_runners(n, v, dtype, not args.no_compile), args.repeats)
             ours, eager = t["logloss.torch"], t["F.cross_entropy"]
@@ -224,6 +225,14 @@ def main() -> None:
                   f"| {_ms(comp)} | {_ratio(comp, ours)} | {_ms(ours_c)} | {_ms(generic)} "
                   f"| {generic_ratio} |")  # fmt: skip
 
+    if args.only in (None, "linear"):
+        _linear_table(args)
+    if args.only in (None, "lm"):
+        _lm_table(args, q)
+    print(f"\nload average after {os.getloadavg()[0]:.2f}")
+
+
+def _linear_table(args) -> None:
     n, d, v = (1024, 512, 8000) if args.quick else (4096, 2048, 32000)
     h, w, y = linear_inputs(n, d, v)
     t = timed({name: linear_runner(name, h, w, y) for name in LINEAR}, max(1, args.repeats // 2))
@@ -239,6 +248,8 @@ def main() -> None:
         f"{t['logloss.torch'] / t['F.linear_cross_entropy chunked']:.2f}x the time"
     )
 
+
+def _lm_table(args, q: int) -> None:
     vocab, tokens = 32000, 4096 // q
     losses = ["F.cross_entropy", "logloss.torch (CE)", "logloss.torch (linear CE)"]
     t = timed({name: lm_step_runner(name, vocab, tokens) for name in losses}, args.repeats)
@@ -246,7 +257,6 @@ def main() -> None:
     print("|---|---:|---:|")
     for name in losses:
         print(f"| {name} | {t[name] * 1e3:,.1f} | {t[name] / t['F.cross_entropy']:.2f} |")
-    print(f"\nload average after {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
