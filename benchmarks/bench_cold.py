@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -27,6 +26,8 @@ import sys
 import tempfile
 import textwrap
 import time
+
+from _machine import cpu_model  # this folder is on sys.path
 
 _DATA = """
 import numpy as np
@@ -79,18 +80,6 @@ ll.value_and_grad(ll.binary_cross_entropy_with_logits)(x, t)
 """,
 }
 TARGET_CASE, TARGET_ALL, TARGET_DEMO = 3.0, 10.0, 12.0
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo, else what ``platform`` knows."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run_child(argv: list[str], cache: str) -> tuple[float, float, int]:

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import platform
 import time
 import warnings
 
 import numpy as np
+from _machine import cpu_model  # this folder is on sys.path
 
 
 def make_data(n: int, d: int, k: int, chunk: int, seed: int):
@@ -139,7 +139,7 @@ def main() -> None:
     ):
         print(
             f"logloss Dask benchmark: LocalCluster({args.workers} workers x {args.threads} "
-            f"thread), {platform.processor() or platform.machine()}, "
+            f"thread), {cpu_model()}, "
             f"dask {dask.__version__}, distributed {distributed.__version__}"
         )
         ratios = [

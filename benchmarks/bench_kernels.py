@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from _machine import cpu_model  # this folder is on sys.path
 
 import logloss as ll
 from logloss import _kernels
@@ -83,18 +84,6 @@ def measure(
 # ---------------------------------------------------------------------------
 # memory bandwidth
 # ---------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo, else what ``platform`` knows."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def bandwidth(repeats: int, flush: Flusher) -> tuple[float, float, float]:

@@ -37,6 +37,8 @@ import sys
 import time
 import warnings
 
+from _machine import cpu_model  # this folder is on sys.path
+
 
 def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -257,17 +259,6 @@ def mlp(repeats):
     )
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _best_alternating(fits, rounds):
     """Best wall time of each callable in `fits`, the callables alternating per round."""
     best = [float("inf")] * len(fits)
@@ -333,7 +324,7 @@ def main() -> None:
         f"{np.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
-    print("CPU:", _cpu_model())
+    print("CPU:", cpu_model())
     sets = _data_sets(ARGS.quick)
     limits = threadpool_limits(ARGS.threads) if ARGS.threads else None
     try:

@@ -27,11 +27,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
+
+from _machine import cpu_model  # this folder is on sys.path
 
 
 def _parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,17 +45,6 @@ def _parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--explain", type=int, nargs="*", default=[], help="time `logloss explain N`")
     p.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -110,7 +100,7 @@ def main() -> None:
         _child(args)
         return
     fits = args.grid * args.folds
-    print(f"CPU: {_cpu_model()} ({os.cpu_count()} logical cores)")
+    print(f"CPU: {cpu_model()} ({os.cpu_count()} logical cores)")
     print("command: python " + " ".join(sys.argv))
     if args.jobs:
         print(

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -35,20 +34,10 @@ import time
 
 import torch
 import torch.nn.functional as F
+from _machine import cpu_model  # this folder is on sys.path
 
 import logloss as ll
 import logloss.torch as lt
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def timed(fns: dict, repeats: int) -> dict[str, float]:
