@@ -479,6 +479,23 @@ def check_ignore_index(ignore_index: Any) -> int:
     return int(ignore_index)
 
 
+def check_probability_ignore_index(ignore_index: int) -> None:
+    """PyTorch's rule: probability targets take no non-negative `ignore_index` (a negative
+    one, the default -100 included, matches no class and is harmless).
+
+    >>> check_probability_ignore_index(-100)
+    >>> check_probability_ignore_index(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: `ignore_index` is not supported for floating point (probability) `target`; ...
+    """
+    if ignore_index >= 0:
+        raise ValueError(
+            "`ignore_index` is not supported for floating point (probability) "
+            f"`target`; got ignore_index={ignore_index}: it applies to integer labels only"
+        )
+
+
 def check_class_weight(weight: Any, n_classes: int, dtype: Any, like: Any = None) -> Any | None:
     """Per-class weights: 1-D, one per class, finite and non-negative."""
     if weight is None:

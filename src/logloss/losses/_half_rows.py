@@ -18,15 +18,14 @@ from .. import _kernels
 from .._validation import (
     as_real_array,
     check_class_weight,
-    check_ignore_index,
+    check_empty_mean,
     check_in_unit_interval,
-    check_label_smoothing,
     check_labels,
-    check_reduction,
-    check_scalar,
-    check_softcap,
+    check_nonempty_classes,
+    check_probability_ignore_index,
 )
 from ._layout import label_scales
+from .softmax import check_ce_options
 
 __all__ = ["HalfRows", "cross_entropy_rows_half"]
 
@@ -57,31 +56,18 @@ def cross_entropy_rows_half(
     count: float | None = None,
 ) -> HalfRows:
     """One pass over ``(N, C)`` 16-bit logits; the gradient (if `grad_out`) in 16 bits."""
-    reduction = check_reduction(reduction)
-    ignore_index = check_ignore_index(ignore_index)
-    eps = check_label_smoothing(label_smoothing)
-    z_loss = check_scalar(z_loss, "z_loss", low=0.0)
-    softcap = check_softcap(softcap)
+    reduction, ignore_index, eps, z_loss, softcap, count = check_ce_options(
+        reduction, ignore_index, label_smoothing, z_loss, softcap, count
+    )
     n, c = bits.shape
-    if c == 0:
-        raise ValueError("`logits` must have at least one class; got 0")
-    if count is not None:
-        count = check_scalar(count, "count", low=0.0, low_inclusive=False)
-        if reduction != "mean":
-            raise ValueError(
-                f"`count` divides the mean; it needs reduction='mean', got {reduction!r}"
-            )
-    elif reduction == "mean" and n == 0:
-        raise ValueError("the mean of an empty batch is undefined: `logits` has no rows")
+    check_nonempty_classes(c, "logits")
+    if count is None:
+        check_empty_mean(n, reduction, "logits")
     w = check_class_weight(weight, c, _F32)
     t = np.asarray(target)
     options = dict(kind=kind, weight=w, smoothing=eps, softcap=softcap, z_loss=z_loss)
     if t.dtype.kind == "f" and t.shape == (n, c):
-        if ignore_index >= 0:
-            raise ValueError(
-                "`ignore_index` is not supported for floating point (probability) "
-                f"`target`; got ignore_index={ignore_index}: it applies to integer labels only"
-            )
+        check_probability_ignore_index(ignore_index)
         t = np.ascontiguousarray(as_real_array(t, "target", _F32))
         check_in_unit_interval(t, "target")
         sm = sz = 1.0 / n if reduction == "mean" and n else 1.0

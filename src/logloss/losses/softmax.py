@@ -29,6 +29,7 @@ from .._validation import (
     check_labels,
     check_nan_posinf,
     check_no_out,
+    check_probability_ignore_index,
     check_reduction,
     check_scalar,
     check_softcap,
@@ -100,6 +101,35 @@ class CERows(NamedTuple):
     grad: Any
 
 
+def check_ce_options(
+    reduction: Any,
+    ignore_index: Any,
+    label_smoothing: Any,
+    z_loss: Any,
+    softcap: Any,
+    count: Any,
+) -> tuple[str, int, float, float, float | None, float | None]:
+    """Cross-entropy's scalar options, checked once for every execution (the NumPy pass,
+    the 16-bit kernels, the Triton kernels): ``(reduction, ignore_index, label_smoothing,
+    z_loss, softcap, count)``; `count` must be positive and needs ``reduction="mean"``.
+
+    >>> check_ce_options("mean", -100, 0.1, 0.0, None, 512)
+    ('mean', -100, 0.1, 0.0, None, 512.0)
+    """
+    reduction = check_reduction(reduction)
+    ignore_index = check_ignore_index(ignore_index)
+    eps = check_label_smoothing(label_smoothing)
+    z_loss = check_scalar(z_loss, "z_loss", low=0.0)
+    softcap = check_softcap(softcap)
+    if count is not None:
+        count = check_scalar(count, "count", low=0.0, low_inclusive=False)
+        if reduction != "mean":
+            raise ValueError(
+                f"`count` divides the mean; it needs reduction='mean', got {reduction!r}"
+            )
+    return reduction, ignore_index, eps, z_loss, softcap, count
+
+
 def cross_entropy_rows(
     logits: Any,
     target: Any,
@@ -127,15 +157,9 @@ def cross_entropy_rows(
     arr, xp, lay, w, reduction, ignore_index = _class_inputs(
         logits, "logits", axis, weight, reduction, ignore_index
     )
-    eps = check_label_smoothing(label_smoothing)
-    z_loss = check_scalar(z_loss, "z_loss", low=0.0)
-    softcap = check_softcap(softcap)
-    if count is not None:
-        count = check_scalar(count, "count", low=0.0, low_inclusive=False)
-        if reduction != "mean":
-            raise ValueError(
-                f"`count` divides the mean; it needs reduction='mean', got {reduction!r}"
-            )
+    _, _, eps, z_loss, softcap, count = check_ce_options(
+        reduction, ignore_index, label_smoothing, z_loss, softcap, count
+    )
     t = asarray_in(xp, target, arr)
     if count is None:
         check_empty_mean(lay.n_rows, reduction, "logits")
@@ -146,13 +170,7 @@ def cross_entropy_rows(
     options = dict(weight=w, smoothing=eps, softcap=softcap, z_loss=z_loss)
     probs = is_probability_target(t, arr)
     if probs:
-        if ignore_index >= 0:
-            # PyTorch's rule: a label that can be ignored needs labels (a negative
-            # ignore_index, the default -100 included, matches no class and is harmless)
-            raise ValueError(
-                "`ignore_index` is not supported for floating point (probability) "
-                f"`target`; got ignore_index={ignore_index}: it applies to integer labels only"
-            )
+        check_probability_ignore_index(ignore_index)
         t = as_real_array(t, "target", lay.cdtype, like=arr)
         check_in_unit_interval(t, "target")
         t = lay.to_rows(t)

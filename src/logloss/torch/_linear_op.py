@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._validation import check_labels
+from .._validation import check_labels, check_probability_ignore_index
 from ..losses._layout import label_scales
 from ..losses.linear import _linear_cross_entropy, default_chunk_size
 from ._bridge import compute_tensor, from_numpy, to_numpy
@@ -102,11 +102,7 @@ def linear_cross_entropy_op(
     probs = tgt.dtype.kind == "f" and tgt.shape == (n, c, *out_features)
     cw = to_numpy(weight, "weight")
     if probs:
-        if ignore_index >= 0:
-            raise ValueError(
-                "`ignore_index` is not supported for floating point (probability) "
-                f"`target`; got ignore_index={ignore_index}: it applies to integer labels only"
-            )
+        check_probability_ignore_index(ignore_index)
         y, t = None, tgt.reshape(n, c, k)
     else:
         y = check_labels(tgt, (n, *out_features), c, ignore_index, "target").reshape(n, k)

@@ -15,12 +15,13 @@ import triton
 from torch import Tensor
 
 from .._validation import (
-    check_ignore_index,
     check_label_smoothing,
+    check_labels,
+    check_probability_ignore_index,
     check_reduction,
-    check_scalar,
-    check_softcap,
 )
+from ..losses._layout import label_scales
+from ..losses.softmax import check_ce_options
 from ._triton_kernels import bce_kernel, ce_kernel
 
 __all__ = ["bce_triton", "ce_triton", "linear_ce_triton"]
@@ -40,41 +41,19 @@ def _params(dtype: torch.dtype, device, *values: float) -> Tensor:
     return torch.tensor(values, dtype=dtype, device=device)
 
 
-def _options(reduction, ignore_index, smoothing, z_loss, softcap, count):
-    reduction = check_reduction(reduction)
-    ignore_index = check_ignore_index(ignore_index)
-    smoothing = check_label_smoothing(smoothing)
-    z_loss = check_scalar(z_loss, "z_loss", low=0.0)
-    softcap = check_softcap(softcap)
-    if count is not None:
-        count = check_scalar(count, "count", low=0.0, low_inclusive=False)
-        if reduction != "mean":
-            raise ValueError(
-                f"`count` divides the mean; it needs reduction='mean', got {reduction!r}"
-            )
-    return reduction, ignore_index, smoothing, z_loss, softcap, count
-
-
 def _rows(input: Tensor, class_dim: int) -> Tensor:
     """The logits as (rows, C) with unit stride along the classes."""
     z = input.detach().movedim(class_dim, -1) if input.dim() >= 2 else input.detach()[None]
     return z.reshape(-1, z.shape[-1]).contiguous()
 
 
-def _check_labels(t: Tensor, c: int, ignore_index: int) -> Tensor:
-    """The rows' validity mask; a label outside [0, C) other than ignore_index is an error."""
-    valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= c))
-    if bool(bad.any()):
-        first = int(torch.nonzero(bad)[0, 0])
-        raise ValueError(
-            f"`target` labels must be in [0, {c}) or equal ignore_index={ignore_index}; "
-            f"got {int(t[first])} at index {first}"
-        )
-    return valid
+def _valid_labels(t: Tensor, c: int, ignore_index: int) -> Tensor:
+    """The rows' validity mask, after the labels pass the shared check (any namespace)."""
+    check_labels(t, tuple(t.shape), c, ignore_index, "target")
+    return t != ignore_index
 
 
-def _scales(t, w, valid, probs, n, c, reduction, count) -> tuple[float, float]:
+def _scales(t, w, ignore_index, probs, n, reduction, count) -> tuple[float, float]:
     """(loss scale, z-loss scale) of the whole batch: the CPU path's rules."""
     if count is not None:
         return 1.0 / count, 1.0 / count
@@ -82,12 +61,7 @@ def _scales(t, w, valid, probs, n, c, reduction, count) -> tuple[float, float]:
         return 1.0, 1.0
     if probs:
         return (1.0 / n, 1.0 / n) if n else (1.0, 1.0)
-    n_valid = int(valid.sum())
-    if w is None:
-        total_w = float(n_valid)
-    else:
-        total_w = float(w[t.clamp(0, c - 1)][valid].sum(dtype=torch.float64))
-    return (1.0 / total_w if total_w > 0 else 0.0), (1.0 / n_valid if n_valid else 0.0)
+    return label_scales(t, w, ignore_index, reduction)
 
 
 def ce_rows(z2, t, w, probs, ignore_index, smoothing, z_loss, softcap, scale_main, scale_z,
@@ -120,7 +94,7 @@ def ce_triton(input, target, weight, ignore_index, reduction, label_smoothing, z
 
     `inplace` (contiguous (N, C) logits only) writes the gradient over the logits' memory
     and returns a view of it as the gradient."""
-    reduction, ignore_index, eps, z_loss, softcap, count = _options(
+    reduction, ignore_index, eps, z_loss, softcap, count = check_ce_options(
         reduction, ignore_index, label_smoothing, z_loss, softcap, count
     )
     cd = 1 if input.dim() >= 2 else 0
@@ -130,11 +104,7 @@ def ce_triton(input, target, weight, ignore_index, reduction, label_smoothing, z
     z2 = _rows(input, cd)
     probs = target.is_floating_point() and tuple(target.shape) == tuple(input.shape)
     if probs:
-        if ignore_index >= 0:
-            raise ValueError(
-                "`ignore_index` is not supported for floating point (probability) "
-                f"`target`; got ignore_index={ignore_index}: it applies to integer labels only"
-            )
+        check_probability_ignore_index(ignore_index)
         t = _rows(target, cd)
         if bool(((t < 0) | (t > 1) | t.isnan()).any()):
             raise ValueError("`target` probabilities must be in [0, 1]")
@@ -154,8 +124,8 @@ def ce_triton(input, target, weight, ignore_index, reduction, label_smoothing, z
     if probs:
         valid = torch.ones(n, dtype=torch.bool, device=z2.device)
     else:
-        valid = _check_labels(t, c, ignore_index)
-    sm, sz = _scales(t, w, valid, probs, n, c, reduction, count)
+        valid = _valid_labels(t, c, ignore_index)
+    sm, sz = _scales(t, w, ignore_index, probs, n, reduction, count)
     if inplace and not (input.dim() == 2 and input.is_contiguous()):
         raise ValueError("`inplace_backward=True` needs contiguous (N, C) logits on the GPU")
     grad = (z2 if inplace else torch.empty_like(z2)) if need_grad else None
@@ -222,7 +192,7 @@ def linear_ce_triton(input, linear_weight, target, linear_bias, weight, reductio
     chunk's logits ``h W^T + b`` (cuBLAS), the Triton pass that turns them into
     ``G = dL/dz`` in place, then ``G W``, ``G^T h`` and ``sum G``. The full N×V logits are
     never held; the chunk's are (``chunk_size`` rows, default 4096 / V-scaled)."""
-    reduction, ignore_index, eps, z_loss, softcap, count = _options(
+    reduction, ignore_index, eps, z_loss, softcap, count = check_ce_options(
         reduction, ignore_index, label_smoothing, z_loss, softcap, count
     )
     if linear_weight.dim() != 2:
@@ -243,9 +213,9 @@ def linear_ce_triton(input, linear_weight, target, linear_bias, weight, reductio
     if probs:
         valid_all = torch.ones(n, dtype=torch.bool, device=h.device)
     else:
-        valid_all = _check_labels(t_all, c, ignore_index)
+        valid_all = _valid_labels(t_all, c, ignore_index)
     # the whole mean's scales, from every row; each chunk's gradient uses them as given
-    sm, sz = _scales(t_all, w, valid_all, probs, n, c, reduction, count)
+    sm, sz = _scales(t_all, w, ignore_index, probs, n, reduction, count)
     rows = chunk_size or max(1, min(n, (64 << 20) // max(1, 4 * c)))
     gh = torch.empty_like(h) if need_grads else None
     gW = torch.zeros(W.shape, dtype=acc, device=h.device) if need_grads else None
