@@ -10,7 +10,7 @@ semantics: the same checks and messages, the same reduction scales, and the same
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -32,13 +32,15 @@ __all__ = ["HalfRows", "cross_entropy_rows_half"]
 _F32 = np.dtype(np.float32)
 
 
-class HalfRows:
-    """Per-row float64 ``main`` and ``lse`` and how to reduce them (see ``CERows``)."""
+class HalfRows(NamedTuple):
+    """Per-row float64 ``main`` and ``lse`` and how to reduce them (as ``CERows``)."""
 
-    def __init__(self, main, lse, scale_main, scale_z, z_loss, reduction):
-        self.main, self.lse = main, lse
-        self.scale_main, self.scale_z = scale_main, scale_z
-        self.z_loss, self.reduction = z_loss, reduction
+    main: np.ndarray
+    lse: np.ndarray
+    scale_main: float
+    scale_z: float
+    z_loss: float
+    reduction: str
 
 
 def cross_entropy_rows_half(
