@@ -16,7 +16,7 @@ MAX_LINES = 600  # outside _kernels/, where numba's typing forces some long modu
 
 # Bottom to top; a module's layer is that of the longest prefix listed.
 LAYERS = [
-    ("foundation", ["_validation", "_array", "_stable", "_version"]),
+    ("foundation", ["_validation", "_array", "_buffers", "_stable", "_version"]),
     ("kernels", ["_kernels"]),
     ("losses", ["losses", "activations", "grad", "metrics"]),
     ("objectives", ["objectives"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._buffers import release_buffers
 from ._version import __version__
 from .activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 from .grad import value_and_grad
@@ -69,5 +70,6 @@ __all__ = [
     "sigmoid_focal_loss",
     "softmax_focal_loss",
     "value_and_grad",
+    "release_buffers",
     *_LAZY,
 ]

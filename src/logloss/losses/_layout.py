@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .. import _buffers
 from .._array import (
     acc_dtype,
     as_result,
@@ -93,7 +94,7 @@ class ClassLayout:
         if direct and out is not None and out.flags.c_contiguous:
             self._out, self._buf = out, out.reshape(-1, self.n_classes)
         else:
-            self._out, self._buf = out, np.empty_like(self.z)
+            self._out, self._buf = out, _buffers.empty(self.z.shape, self.z.dtype)
         return self._buf
 
     def finish_grad(self) -> np.ndarray:

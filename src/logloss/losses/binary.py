@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .. import _kernels
+from .. import _buffers, _kernels
 from .._array import acc_dtype, as_result, astype, compute_dtype, get_namespace, shape_of, size_of
 from .._kernels import _portable
 from .._stable import sigmoid
@@ -198,7 +198,7 @@ def _bce_with_logits(
                 check_out(out, arr.shape, arr.dtype)
             # write straight into `out` (the logits themselves allowed) when the layout permits
             direct = out is not None and out.dtype == cdtype and out.flags.c_contiguous
-            grad_out = out if direct else np.empty(arr.shape, cdtype)
+            grad_out = out if direct else _buffers.empty(arr.shape, cdtype)
         # a mean or sum comes back as partial sums of scale * loss (none stored per element)
         loss = _kernels.bce_logits(
             x, t, weight=w, pos_weight=pw, smoothing=eps, scale=scale, grad_out=grad_out,

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import _buffers
+
 __all__ = ["HALF_DTYPES", "check_cpu", "compute_tensor", "fresh_buffer", "from_numpy", "to_numpy"]
 
 # computed in float32, returned in their own dtype (PyTorch's rule for the loss)
@@ -62,10 +64,11 @@ def fresh_buffer(like: torch.Tensor) -> torch.Tensor:
     NumPy asks the kernel for transparent huge pages on large allocations (PyTorch's CPU
     allocator does not), so a kernel writing a fresh gradient faults 512 times fewer
     pages: measured 2.3x faster for a 2048x32000 float32 gradient written by the fused
-    cross-entropy (AMD EPYC, 2 vCPU).
+    cross-entropy (AMD EPYC, 2 vCPU). Large buffers are recycled once the tensor made from
+    them is gone (:mod:`logloss._buffers`), so a training loop faults none at all.
     """
     dtype = {torch.float32: np.float32, torch.float64: np.float64}[like.dtype]
-    return torch.from_numpy(np.empty(tuple(like.shape), dtype))
+    return torch.from_numpy(_buffers.empty(tuple(like.shape), dtype))
 
 
 def from_numpy(value: Any, dtype: torch.dtype) -> torch.Tensor:

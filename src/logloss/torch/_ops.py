@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .. import _buffers
 from ..losses._half_rows import cross_entropy_rows_half
 from ..losses._layout import reduce_rows
 from ..losses.binary import _bce_with_logits
@@ -106,7 +107,7 @@ def _cross_entropy_half(input, target, weight, ignore_index, reduction, label_sm
     check_cpu(input, "input")
     kind = "bfloat16" if input.dtype == torch.bfloat16 else "float16"
     bits = input.detach().view(torch.int16).numpy().view(np.uint16)
-    grad_bits = np.empty(bits.shape, np.uint16) if need_grad else None
+    grad_bits = _buffers.empty(bits.shape, np.uint16) if need_grad else None
     rows = cross_entropy_rows_half(
         bits, to_numpy(target, "target"), kind=kind, weight=to_numpy(weight, "weight"),
         ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
