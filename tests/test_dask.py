@@ -228,3 +228,32 @@ def test_block_function_is_the_in_memory_objective(n_classes):
     v = np.random.default_rng(1).normal(size=f.n_params)
     hv = _block_hessp(X, y, sw, theta, v, None, spec) / sw.sum()
     np.testing.assert_allclose(hv, f.hessp(theta, v), rtol=1e-10, atol=1e-14)
+
+
+def test_sparse_blocks_are_sized_by_their_stored_values_for_persist_auto(client, monkeypatch):
+    """A 200,000 x 100,000 one-hot design: 160 GB dense, about 4 MB as CSR. "auto" must
+    judge the CSR arrays (and persist them), not the dense shape (and stream them)."""
+    sp = pytest.importorskip("scipy.sparse")
+    from logloss.dask import _inputs
+    from logloss.dask._inputs import prepare, stored_bytes
+
+    n, d, chunk = 200_000, 100_000, 50_000
+    rng = np.random.default_rng(3)
+    cols = rng.integers(0, d, n)
+    X = sp.csr_matrix((np.ones(n), cols, np.arange(n + 1)), shape=(n, d))
+    dX = da.from_array(X, chunks=(chunk, d), asarray=False)
+    y = da.from_array(cols % 2, chunks=chunk)
+    expected = sum(
+        b.data.nbytes + b.indices.nbytes + b.indptr.nbytes
+        for b in (X[i : i + chunk] for i in range(0, n, chunk))
+    )
+    assert stored_bytes(dX) == expected
+    assert dX.nbytes > 100e9 > 1000 * expected
+    seen = []
+    decide = _inputs._should_persist
+    monkeypatch.setattr(
+        _inputs, "_should_persist", lambda *a: seen.append((a[1], decide(*a))) or seen[-1][1]
+    )
+    prepare(dX, y)
+    ((nbytes, persisted),) = seen
+    assert nbytes == expected + y.nbytes and persisted
