@@ -362,9 +362,7 @@ class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
         from ..solvers.firth import minimize_firth
 
         if link != "sigmoid":
-            what = (
-                f"{len(data.classes)} classes" if len(data.classes) > 2 else type(self).__name__
-            )
+            what = f"{len(data.classes)} classes" if len(data.classes) > 2 else type(self).__name__
             raise ValueError(
                 "`penalty`='firth' is for binary logistic regression (one sigmoid logit, as "
                 f"R's logistf); got {what}: use LogisticRegression on two classes"

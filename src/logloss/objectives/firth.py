@@ -15,11 +15,13 @@ labels ``y_i`` in {0, 1}:
 
 with ``h_i = s_i p_i (1 - p_i) z_i^T I^{-1} z_i`` the diagonal of the weighted hat matrix
 (Firth, 1993; Heinze and Schemper, 2002). :meth:`FirthObjective.point` is one pass that
-gives ``l``, ``I`` and its Cholesky factor (so ``l^*``); :meth:`FirthObjective.modified_score`
+gives ``l``, ``I`` and its Cholesky factor (so ``l^*``); :meth:`FirthObjective.score_pass`
 is one pass that gives ``U^*`` from the hat values, each ``h_i`` from the factor ``L`` of
-``I`` as ``s_i p_i (1 - p_i) ||L^{-1} z_i||^2``. Both accumulate in float64 over blocks of
-rows; nothing of size n x n is formed. A CSR X gives ``I`` from scipy's sparse products,
-and its row blocks are made dense (m x d) only for the hat values: fine for few columns.
+``I`` as ``s_i p_i (1 - p_i) ||L^{-1} z_i||^2``, and logistf's augmented information
+``sum_i (s_i + h_i) p_i (1 - p_i) z_i z_i^T`` (its Newton steps' matrix and ``vcov``).
+Both accumulate in float64 over blocks of rows; nothing of size n x n is formed. A CSR X
+gives ``I`` from scipy's sparse products, and its row blocks are made dense (m x d) only
+for the hat values: fine for few columns.
 """
 
 from __future__ import annotations
@@ -53,6 +55,18 @@ class FirthPoint:
     cholesky: NDArray  # lower factor of I
 
 
+@dataclass
+class FirthScore:
+    """What the hat-value pass gives at a point."""
+
+    score: NDArray  # U*, (d,)
+    # logistf's augmented information sum_i (s_i + h_i) p_i (1 - p_i) z_i z_i^T: the
+    # information of the data with each row's weight raised by its hat value, a close
+    # approximation of -d^2 l* (the Newton steps' matrix and logistf's `vcov` inverse)
+    augmented: NDArray
+    hat: NDArray | None = None  # h, (n,) when asked for
+
+
 class FirthObjective:
     """Firth's penalised log-likelihood of a binary logit model on `X` and 0/1 labels `y`.
 
@@ -64,7 +78,7 @@ class FirthObjective:
     >>> import numpy as np
     >>> f = FirthObjective(np.array([[0.0], [0.0], [1.0], [1.0]]), np.array([0, 1, 1, 1]))
     >>> at = f.point(np.zeros(2))
-    >>> round(at.loglik, 6), f.modified_score(at).round(6)
+    >>> round(at.loglik, 6), f.score_pass(at).score.round(6)
     (-2.772589, array([1., 1.]))
     """
 
@@ -154,27 +168,30 @@ class FirthObjective:
             info[p, p] = v.sum()
         return loglik, 0.5 * (info + info.T)
 
-    def modified_score(self, at: FirthPoint, hat: bool = False) -> Any:
-        """Firth's modified score ``U^*`` at `at` (one pass); with `hat`, also the hat
-        values ``h`` (n floats)."""
+    def score_pass(self, at: FirthPoint, hat: bool = False) -> FirthScore:
+        """Firth's modified score ``U^*`` and logistf's augmented information at `at`
+        (one pass); with `hat`, also the hat values ``h`` (n floats)."""
         from scipy.linalg import solve_triangular
 
-        U = np.zeros(self.n_params)
+        d = self.n_params
+        U, A = np.zeros(d), np.zeros((d, d))
         hats = np.empty(self.n_samples) if hat else None
         start = 0
         for Z, y, s in self._blocks():
             eta = Z @ at.theta
             lp = log_sigmoid(eta)
-            p, v = np.exp(lp), s * np.exp(lp + log_sigmoid(-eta))  # v = s p (1 - p)
-            # h_i = v_i z_i^T I^{-1} z_i = v_i ||L^{-1} z_i||^2
+            p, pq = np.exp(lp), np.exp(lp + log_sigmoid(-eta))  # p and p (1 - p)
+            # h_i = s_i p_i (1 - p_i) z_i^T I^{-1} z_i = s_i p_i (1 - p_i) ||L^{-1} z_i||^2
             G = solve_triangular(at.cholesky, Z.T, lower=True, check_finite=False)
-            h = v * np.einsum("ij,ij->j", G, G)
+            h = s * pq * np.einsum("ij,ij->j", G, G)
             # d/dbeta 1/2 log det I = 1/2 tr(I^{-1} dI) = sum_i h_i (1/2 - p_i) z_i
             U += Z.T @ (s * (y - p) + h * (0.5 - p))
+            S = np.sqrt((s + h) * pq)[:, None] * Z
+            A += S.T @ S
             if hat:
                 hats[start : start + Z.shape[0]] = h
             start += Z.shape[0]
-        return (U, hats) if hat else U
+        return FirthScore(U, A, hats)
 
     def penalized(self, theta: NDArray) -> float:
         """``l^*(theta)`` alone; ``-inf`` where ``I`` is singular (e.g. all p at 0 or 1)."""
@@ -184,4 +201,4 @@ class FirthObjective:
             return -np.inf
 
 
-__all__ = ["FirthObjective", "FirthPoint", "SingularInformationError"]
+__all__ = ["FirthObjective", "FirthPoint", "FirthScore", "SingularInformationError"]

@@ -1,13 +1,14 @@
 """Newton's method with step-halving for Firth's penalised likelihood, as R's ``logistf``.
 
-From ``theta``, the step is ``delta = I(theta)^{-1} U^*(theta)`` (Fisher scoring with
-Firth's modified score; :mod:`logloss.objectives.firth`), its largest entry capped at
+From ``theta``, the step is ``delta = A(theta)^{-1} U^*(theta)``, with Firth's modified
+score ``U^*`` and logistf's augmented information ``A = sum_i (s_i + h_i) p_i (1 - p_i)
+z_i z_i^T`` (:mod:`logloss.objectives.firth`), its largest entry capped at
 `max_step`; the step is halved (up to `max_halvings` times) until ``l^*`` does not
 decrease. The run stops when ``max_j |U^*_j| <= tol`` (over the free parameters): the
 score criterion is the one stopping rule, and a step that halving cannot make ascend
 (``l^*`` flat at rounding level) ends the run too, counted as converged only when the
 score is within ``100 tol``. Some parameters can be held at fixed values (`fixed`): the
-step is then ``I_ff^{-1} U^*_f`` over the free ones, as for a profile likelihood.
+step is then ``A_ff^{-1} U^*_f`` over the free ones, as for a profile likelihood.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..objectives.firth import FirthObjective, FirthPoint
+from ..objectives.firth import FirthObjective, FirthPoint, FirthScore
 from .result import INTERRUPTED, IterationInfo, OptimizeResult
 
 FIRTH_MAX_STEP = 5.0  # logistf's default `maxstep`
@@ -83,12 +84,13 @@ def minimize_firth(
     converged, message, it = False, "", 0
     try:
         for it in range(1, max_iter + 1):
-            U = objective.modified_score(at)[free]
+            scores = objective.score_pass(at)
+            U = scores.score[free]
             gmax = float(np.max(np.abs(U))) if U.size else 0.0
             if gmax <= tol:
                 converged, message, it = True, f"max |U*| = {gmax:.3g} <= tol", it - 1
                 break
-            at, ascended = _step(objective, at, U, free, max_step, max_halvings)
+            at, ascended = _step(objective, at, scores, free, max_step, max_halvings)
             curve.append(-at.penalized / scale)
             if callback is not None and callback(IterationInfo(it, curve[-1], at.theta.copy())):
                 message = "stopped by the callback"
@@ -96,12 +98,12 @@ def minimize_firth(
             if not ascended:
                 converged = gmax <= 100.0 * tol
                 message = (
-                    f"step-halving could not increase l* (max |U*| = {gmax:.3g}; at "
-                    "rounding level)"
+                    f"step-halving could not increase l* (max |U*| = {gmax:.3g}; at rounding level)"
                 )
                 break
         else:
-            U = objective.modified_score(at)[free]
+            scores = objective.score_pass(at)
+            U = scores.score[free]
             gmax = float(np.max(np.abs(U))) if U.size else 0.0
             converged = gmax <= tol
             message = f"max |U*| = {gmax:.3g} after max_iter iterations"
@@ -117,15 +119,15 @@ def minimize_firth(
 
 
 def _step(
-    objective: FirthObjective, at: FirthPoint, U: NDArray, free: NDArray,
+    objective: FirthObjective, at: FirthPoint, scores: FirthScore, free: NDArray,
     max_step: float, max_halvings: int,
 ) -> tuple[FirthPoint, bool]:  # fmt: skip
     """One Newton step with step-halving on ``l^*``; the new point and whether it ascended."""
     from scipy.linalg import cho_factor, cho_solve
 
-    # Fisher scoring: delta_f = I_ff^{-1} U*_f (the full I when nothing is fixed)
+    # delta_f = A_ff^{-1} U*_f (the full A when nothing is fixed), as logistf
     delta = np.zeros(at.theta.size)
-    delta[free] = cho_solve(cho_factor(at.information[np.ix_(free, free)]), U)
+    delta[free] = cho_solve(cho_factor(scores.augmented[np.ix_(free, free)]), scores.score[free])
     big = float(np.max(np.abs(delta)))
     if big > max_step:
         delta *= max_step / big
