@@ -38,6 +38,8 @@ from .linear import pack_linear, unpack_linear
 
 # rows per block: about 2**20 float64 entries of the design
 _BLOCK_ENTRIES = 1 << 20
+# smallest Cholesky pivot of I scaled to a unit diagonal: below it, I counts as singular
+_MIN_PIVOT = 1e-7
 
 
 class SingularInformationError(ValueError):
@@ -125,6 +127,10 @@ class FirthObjective:
         loglik, info = self._sparse_sums(theta) if self.sparse else self._dense_sums(theta)
         try:
             L = np.linalg.cholesky(info)
+            # collinear columns leave a pivot at rounding level once I has a unit diagonal
+            scaled = np.diag(L) / np.sqrt(np.maximum(np.diag(info), np.finfo(float).tiny))
+            if not scaled.min() > _MIN_PIVOT:
+                raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
             raise SingularInformationError(
                 "the information matrix Z^T W Z is singular: some columns of X are collinear "
