@@ -371,7 +371,9 @@ class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
             data.X, data.y, data.sample_weight, fit_intercept=params.fit_intercept
         )
         x0 = self._initial_params(objective, data.classes, params.warm_start)
-        return FitProblem(objective, x0, {"tol": params.tol}, minimize=minimize_firth)
+        # the passes are skinny BLAS products (n_params columns): threads as for the others
+        threads = (objective.rows * objective.n_params, objective.n_params)
+        return FitProblem(objective, x0, {"tol": params.tol}, threads, minimize_firth)
 
     def _run_fit(self, problem: FitProblem, classes: NDArray, dtype: np.dtype, params: Any):
         from ..objectives.firth import FirthObjective
