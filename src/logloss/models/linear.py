@@ -31,7 +31,9 @@ from ._fit import FitData, FitProblem, FitSkeleton
 from ._params import TrainingParams, boolean, checked, choice, number
 from ._prediction import LogitClassifierMixin
 
-PENALTIES = ("l2", "l1", "elasticnet", None)
+PENALTIES = ("l2", "l1", "elasticnet", "firth", None)
+# the solvers penalty="firth" accepts: both run its own Newton iteration (solvers.firth)
+FIRTH_SOLVERS = ("lbfgs", "newton")
 LINEAR_SOLVERS = SOLVERS
 
 
@@ -48,6 +50,11 @@ class LinearParams(TrainingParams):
     lr_schedule: str = choice(SCHEDULES)
 
     def __post_init__(self) -> None:
+        if self.penalty == "firth" and self.solver not in FIRTH_SOLVERS:
+            raise ValueError(
+                f"`penalty`='firth' is fitted by its own Newton iteration with step-halving "
+                f"(solver 'lbfgs', the default, or 'newton'); got solver={self.solver!r}"
+            )
         if self.l1 > 0.0 and self.solver not in PROXIMAL_SOLVERS:
             raise ValueError(
                 f"`penalty`={self.penalty!r} needs solver 'gd' or 'sgd' (proximal steps); "
@@ -61,11 +68,13 @@ class LinearParams(TrainingParams):
     @property
     def _rho(self) -> float:
         """The L1 share of the penalty."""
-        return {"l2": 0.0, "l1": 1.0, "elasticnet": self.l1_ratio, None: 0.0}[self.penalty]
+        return {"l2": 0.0, "l1": 1.0, "elasticnet": self.l1_ratio}.get(self.penalty, 0.0)
 
     @property
     def _strength(self) -> float:
-        return 0.0 if self.penalty is None or np.isinf(self.C) else 1.0 / self.C
+        if self.penalty in (None, "firth") or np.isinf(self.C):
+            return 0.0  # Firth's penalty is not a norm: C and l1_ratio do not apply
+        return 1.0 / self.C
 
     @property
     def alpha(self) -> float:
@@ -147,10 +156,16 @@ class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
+    penalty : {"l2", "l1", "elasticnet", "firth", None}, default="l2"
         The penalty on the coefficients. "l1" and "elasticnet" need solver "gd" or
         "sgd" (proximal steps); "lbfgs", "newton" and "adam" refuse them with a
-        ``ValueError`` (no OWL-QN is attempted).
+        ``ValueError`` (no OWL-QN is attempted). "firth": Firth's bias-reduced
+        penalised likelihood :math:`l(\\beta) + \\frac12 \\log\\det I(\\beta)` of a
+        binary model (R's ``logistf``; finite estimates under separation), maximised by
+        Newton's method with step-halving (:mod:`logloss.solvers.firth`) with either
+        solver "lbfgs" or "newton"; ``C`` and ``l1_ratio`` do not apply to it, ``tol``
+        bounds Firth's modified score (a sum over the rows), and
+        :func:`logloss.stats.infer` gives its profile-likelihood inference.
     C : float, default=1.0
         Inverse penalty strength, > 0; ``np.inf`` means no penalty.
     l1_ratio : float, default=0.5
@@ -295,6 +310,8 @@ class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
     def _fit_problem(self, data: FitData, params: LinearParams) -> FitProblem:
         k = len(data.classes)
         link = self._link(k)
+        if params.penalty == "firth":
+            return self._firth_problem(data, params, link)
         rng = np.random.default_rng(check_random_state(params.random_state).randint(2**31))
         validation = None
         X_tr, y_tr, sw_tr = data.X, data.y, data.sample_weight
@@ -338,6 +355,36 @@ class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
             threads=(per_call, objective.k),
             minimize=_mixed_precision if mixed else minimize,
         )
+
+    def _firth_problem(self, data: FitData, params: LinearParams, link: str) -> FitProblem:
+        """Firth's penalised likelihood (binary only), maximised by its Newton iteration."""
+        from ..objectives.firth import FirthObjective
+        from ..solvers.firth import minimize_firth
+
+        if link != "sigmoid":
+            what = f"{len(data.classes)} classes" if len(data.classes) > 2 else type(self).__name__
+            raise ValueError(
+                "`penalty`='firth' is for binary logistic regression (one sigmoid logit, as "
+                f"R's logistf); got {what}: use LogisticRegression on two classes"
+            )
+        objective = FirthObjective(
+            data.X, data.y, data.sample_weight, fit_intercept=params.fit_intercept
+        )
+        x0 = self._initial_params(objective, data.classes, params.warm_start)
+        # the passes are skinny BLAS products (n_params columns): threads as for the others
+        threads = (objective.rows * objective.n_params, objective.n_params)
+        return FitProblem(objective, x0, {"tol": params.tol}, threads, minimize_firth)
+
+    def _run_fit(self, problem: FitProblem, classes: NDArray, dtype: np.dtype, params: Any):
+        from ..objectives.firth import FirthObjective
+
+        if params.penalty == "firth" and not isinstance(problem.objective, FirthObjective):
+            # an integration's own objective (a Dask array): it has no Firth pass
+            raise ValueError(
+                "`penalty`='firth' is not available for Dask inputs; fit on a NumPy array "
+                "or a scipy.sparse matrix (e.g. X.compute())"
+            )
+        return super()._run_fit(problem, classes, dtype, params)
 
     def _initial_params(self, objective: Any, classes: NDArray, warm: bool) -> NDArray:
         """The previous fit's coefficients with `warm` when they fit `objective`, else zeros."""

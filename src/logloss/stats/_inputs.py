@@ -26,6 +26,7 @@ class Problem:
     feature_names: list[str]  # d names, "intercept" first when fitted
     fit_intercept: bool
     binary: bool  # a sigmoid model: params reported 1-D, as statsmodels' Logit
+    firth: bool = False  # penalty="firth": Firth's penalised likelihood (logistf)
 
 
 def model_params(model: Any) -> tuple[NDArray, NDArray, bool, bool]:
@@ -45,12 +46,12 @@ def model_params(model: Any) -> tuple[NDArray, NDArray, bool, bool]:
         raise ValueError(
             f"`model` is not fitted: call {type(model).__name__}.fit(X, y) before infer()"
         )
-    if model.penalty is not None and not np.isinf(model.C):
+    if model.penalty not in (None, "firth") and not np.isinf(model.C):
         raise ValueError(
             f"`model` has penalty={model.penalty!r} with C={model.C!r}: standard errors from "
             "the likelihood's information assume the unpenalised maximum-likelihood estimate, "
             "and a penalty biases the estimate towards zero, so they do not apply; refit "
-            "with penalty=None"
+            "with penalty=None (or penalty='firth', whose inference infer() gives)"
         )
     if getattr(model, "class_weight", None) is not None:
         raise ValueError(
@@ -74,6 +75,13 @@ def check_problem(
     B, classes, fit_intercept, binary = model_params(model)
     if cov_type not in COV_TYPES:
         raise ValueError(f"`cov_type` must be one of {COV_TYPES}; got {cov_type!r}")
+    firth = model.penalty == "firth"
+    if firth and cov_type != "nonrobust":
+        raise ValueError(
+            f"cov_type={cov_type!r} is not available for a Firth model (penalty='firth'): "
+            "its inference is the penalised likelihood's (Wald errors from the inverse "
+            'information, profile tests and intervals), as logistf; use cov_type="nonrobust"'
+        )
     names = _feature_names(model, X)
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
@@ -129,7 +137,9 @@ def check_problem(
             )
     if X.shape[0] == 0:
         raise ValueError("`X` has no rows (of positive weight)")
-    return Problem(X, codes, sw, group_codes, n_groups, B, classes, names, fit_intercept, binary)
+    return Problem(
+        X, codes, sw, group_codes, n_groups, B, classes, names, fit_intercept, binary, firth
+    )
 
 
 def _feature_names(model: Any, X: Any) -> list[str]:

@@ -29,7 +29,8 @@ def infer(
     groups: ArrayLike | None = None,
     alpha: float = 0.05,
 ) -> InferenceResult:
-    """Maximum-likelihood inference for a fitted, unpenalised logit model.
+    """Maximum-likelihood inference for a fitted, unpenalised logit model, or Firth's
+    penalised-likelihood inference for a ``penalty="firth"`` model.
 
     The model's coefficients are the estimate ``beta``; the covariance comes from the
     observed information ``H = sum_i w_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T`` (for a
@@ -47,10 +48,19 @@ def infer(
     Conventions are statsmodels' ``Logit``/``MNLogit`` with ``add_constant``: the
     intercept first, a softmax model relative to its first class.
 
+    A ``LogisticRegression(penalty="firth")`` gets R ``logistf``'s defaults: ``params``
+    the maximum of Firth's penalised likelihood (polished from the model's coefficients),
+    ``bse`` Wald's from ``I(params)^{-1}``, ``pvalues`` the penalised likelihood-ratio
+    tests and ``conf_int()`` the profile penalised-likelihood intervals
+    (:mod:`logloss.stats.profile`: refits with one coefficient held fixed, tens per
+    coefficient); ``cov_type`` must be "nonrobust", no separation check is made (Firth's
+    estimate exists under separation), and ``aic``/``bic`` are refused.
+
     Parameters
     ----------
     model : LogisticRegression or SoftmaxRegression
-        Fitted with ``penalty=None`` (or ``C=np.inf``) and no ``class_weight``, ideally to
+        Fitted with ``penalty=None`` (or ``C=np.inf``) or ``penalty="firth"``, and no
+        ``class_weight``, ideally to
         a tight tolerance (``solver="newton", tol=1e-8``): the standard errors are those
         of the coefficients the model holds, and a warning says when they are not at the
         maximum of the likelihood.
@@ -95,6 +105,8 @@ def infer(
     """
     alpha = _check_alpha(alpha)
     pr = check_problem(model, X, y, sample_weight, cov_type, groups)
+    if pr.firth:
+        return _infer_firth(pr, alpha)
     with _blas_threads(pr.params.size):
         info = information_pass(
             pr.X, pr.y, pr.params, pr.sample_weight, pr.fit_intercept,
@@ -123,6 +135,33 @@ def infer(
         cov_type=cov_type, feature_names=pr.feature_names, classes=pr.classes, alpha=alpha,
         separation=separation, has_intercept=pr.fit_intercept,
         _margins=(info.density_mean, info.density_grad) if pr.binary else None,
+    )  # fmt: skip
+
+
+def _infer_firth(pr, alpha: float) -> InferenceResult:
+    """Firth's penalised-likelihood inference (logistf's defaults; see InferenceResult):
+    the maximum polished from the model's coefficients, Wald errors from ``I^{-1}``,
+    penalised likelihood-ratio tests and profile intervals at `alpha`."""
+    from .profile import FirthProfile
+
+    start = pr.params[:, 0]
+    with _blas_threads(pr.params.size):
+        prof = FirthProfile(pr.X, pr.y, pr.sample_weight, pr.fit_intercept, start)
+        # the model's distance from the maximum, in standard errors (a step, like Newton's)
+        _check_converged(prof.cov, np.linalg.solve(prof.cov, prof.params - start))
+        info = information_pass(
+            pr.X, pr.y, prof.params[:, None], pr.sample_weight, pr.fit_intercept, margins=True
+        )
+        prof.tests()
+        prof.conf_int(alpha)
+        llr = prof.model_test()
+    nobs = float(pr.X.shape[0] if pr.sample_weight is None else pr.sample_weight.sum())
+    return InferenceResult(
+        params=prof.params.copy(), cov=0.5 * (prof.cov + prof.cov.T), llf=info.llf,
+        llnull=_llnull(pr), nobs=nobs, cov_type="nonrobust", feature_names=pr.feature_names,
+        classes=pr.classes, alpha=alpha, has_intercept=pr.fit_intercept,
+        _margins=(info.density_mean, info.density_grad), method="firth", _profile=prof,
+        _llr=llr,
     )  # fmt: skip
 
 

@@ -73,6 +73,13 @@ class InferenceResult:
     over ``K`` classes they have shape ``(d, K - 1)``, each column the log-odds of one class
     against the first, as ``MNLogit``. ``cov_params()`` is ``(q, q)`` with ``q = d (K - 1)``,
     equation-major (all of the first equation's coefficients first).
+
+    For a Firth model (``method == "firth"``, R ``logistf``'s defaults): ``bse`` and
+    ``zvalues`` are Wald's, from ``I(beta_hat)^{-1}``; ``pvalues`` are those of the
+    penalised likelihood-ratio tests (``chi2``: their statistics) and ``conf_int()`` the
+    profile penalised-likelihood intervals (``conf_int(method="wald")`` the Wald ones);
+    ``llf`` is the unpenalised log-likelihood at ``beta_hat`` and ``llr`` logistf's
+    penalised likelihood-ratio test of all slopes; ``aic`` and ``bic`` are refused.
     """
 
     params: NDArray
@@ -87,6 +94,18 @@ class InferenceResult:
     separation: str | None = None
     has_intercept: bool = True
     _margins: Any = field(default=None, repr=False)
+    method: str = "mle"  # or "firth"
+    # firth: the FirthProfile (profile tests and intervals) and its model test statistic
+    _profile: Any = field(default=None, repr=False)
+    _llr: float | None = field(default=None, repr=False)
+
+    @property
+    def firth(self) -> bool:
+        return self.method == "firth"
+
+    def _refuse_unless_firth(self, what: str) -> None:
+        if not self.firth:
+            raise ValueError(f"{what} is computed for Firth models (penalty='firth') only")
 
     # -- estimates ------------------------------------------------------------------
     @property
@@ -103,14 +122,40 @@ class InferenceResult:
 
     @property
     def pvalues(self) -> NDArray:
-        """Two-sided p-values of the z statistics under the standard normal."""
+        """Two-sided p-values of the z statistics under the standard normal; for a Firth
+        model those of the penalised likelihood-ratio tests (chi-squared, 1 df)."""
+        if self.firth:
+            return self._profile.tests()[1].copy()
         return _normal_tests(self.params, self.bse, self.alpha)[1]
 
-    def conf_int(self, alpha: float | None = None) -> NDArray:
-        """Wald intervals ``params -/+ z_{1 - alpha/2} bse``, lower and upper bound on the
-        last axis: shape ``(d, 2)`` for a binary model, ``(K - 1, d, 2)`` (one block per
-        equation) for a softmax, as statsmodels' ``Logit`` and ``MNLogit`` return them."""
+    @property
+    def penalized_llf(self) -> float:
+        """Firth models: the penalised log-likelihood ``l*(beta_hat) = llf + 1/2 log det I``."""
+        self._refuse_unless_firth("`penalized_llf`")
+        return float(self._profile.penalized)
+
+    @property
+    def chi2(self) -> NDArray:
+        """Firth models: the penalised likelihood-ratio statistics
+        ``2 (l*(beta_hat) - l*(beta_hat restricted to beta_j = 0))``."""
+        self._refuse_unless_firth("`chi2` (the penalised likelihood-ratio statistics)")
+        return self._profile.tests()[0].copy()
+
+    def conf_int(self, alpha: float | None = None, method: str | None = None) -> NDArray:
+        """Intervals, lower and upper bound on the last axis: shape ``(d, 2)`` for a binary
+        model, ``(K - 1, d, 2)`` (one block per equation) for a softmax, as statsmodels'
+        ``Logit`` and ``MNLogit`` return them.
+
+        `method` "wald" (the default of maximum-likelihood models): ``params -/+
+        z_{1 - alpha/2} bse``; "profile" (the default, and only for, Firth models): the
+        profile penalised-likelihood interval (refits, computed once per `alpha`)."""
         a = self.alpha if alpha is None else _check_alpha(alpha)
+        method = ("profile" if self.firth else "wald") if method is None else method
+        if method not in ("wald", "profile"):
+            raise ValueError(f'`method` must be "wald" or "profile"; got {method!r}')
+        if method == "profile":
+            self._refuse_unless_firth('conf_int(method="profile")')
+            return self._profile.conf_int(a)
         ci = _normal_tests(self.params, self.bse, a)[2]
         return ci if ci.ndim == 2 else ci.transpose(1, 0, 2)
 
@@ -135,7 +180,11 @@ class InferenceResult:
 
     @property
     def llr(self) -> float:
-        """Likelihood-ratio statistic against the intercept-only model: ``2 (llf - llnull)``."""
+        """Likelihood-ratio statistic against the intercept-only model: ``2 (llf - llnull)``;
+        for a Firth model the penalised one, ``2 (l*(beta_hat) - l*_0)`` with every
+        coefficient but the intercept held at 0 (logistf's "likelihood ratio test")."""
+        if self.firth:
+            return float(self._llr)
         return 2.0 * (self.llf - self.llnull)
 
     @property
@@ -149,12 +198,22 @@ class InferenceResult:
         """McFadden's pseudo R-squared, ``1 - llf / llnull``."""
         return 1.0 - self.llf / self.llnull if self.llnull != 0.0 else float("nan")
 
+    def _refuse_information_criterion(self, name: str) -> None:
+        if self.firth:
+            raise ValueError(
+                f"`{name}` is not defined for a Firth model: its coefficients do not maximise "
+                "the likelihood, so -2 llf + penalty is not the criterion's quantity; compare "
+                "Firth models by their penalised likelihood-ratio tests (`llr`, `pvalues`)"
+            )
+
     @property
     def aic(self) -> float:
+        self._refuse_information_criterion("aic")
         return -2.0 * self.llf + 2.0 * self.k_params
 
     @property
     def bic(self) -> float:
+        self._refuse_information_criterion("bic")
         return -2.0 * self.llf + np.log(self.nobs) * self.k_params
 
     @property
@@ -209,8 +268,15 @@ class InferenceResult:
 
     def to_frame(self):
         """A pandas DataFrame with columns coef, std err, z, P>|z| and the interval bounds,
-        one row per feature (intercept first); rows ``(class, feature)`` for a softmax."""
+        one row per feature (intercept first); rows ``(class, feature)`` for a softmax.
+        For a Firth model the columns are coef, std err, chi2, P>chi2 (the penalised
+        likelihood-ratio tests) and the profile interval's bounds."""
         z, p, ci = _normal_tests(self.params, self.bse, self.alpha)
+        if self.firth:
+            stats, p = self._profile.tests()
+            frame = _frame(self.params, self.bse, stats, p, self.conf_int(), self.alpha,
+                           self._index())  # fmt: skip
+            return frame.rename(columns={"z": "chi2", "P>|z|": "P>chi2"})
         flat = lambda a: a.ravel(order="F")  # noqa: E731  equation-major
         return _frame(
             flat(self.params), flat(self.bse), flat(z), flat(p),

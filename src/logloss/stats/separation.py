@@ -55,8 +55,9 @@ class Separation:
             f"({self.n_perfect} of {self.n_rows} rows are predicted perfectly); the "
             "maximum-likelihood estimate does not exist, so the coefficients of these "
             "columns and their standard errors are meaningless (they grow without bound as "
-            "the solver runs longer). Drop or merge the column(s), or use a penalised "
-            "(e.g. Firth) fit."
+            "the solver runs longer). Drop or merge the column(s), or fit Firth's penalised "
+            "likelihood, LogisticRegression(penalty='firth'), whose estimates stay finite "
+            "and which logloss.stats.infer supports (binary models)."
         )
 
 
