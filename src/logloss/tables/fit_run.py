@@ -140,22 +140,21 @@ def run_fit(job: FitJob, *, out: Console, err: Console) -> FitOutcome:
     """
     started = time.perf_counter()
     job, summary_note = _with_summary_options(job)
-    s = job.settings
-    settings = s.as_dict()
+    settings = job.settings.as_dict()
     start = _check_job(job, settings)
     estimator = make_estimator(
-        s.model,
-        C=s.C,
-        solver=s.solver,
-        max_iter=s.max_iter,
-        hidden_layer_sizes=s.hidden_layer_sizes,
-        seed=s.seed,
+        job.settings.model,
+        C=job.settings.C,
+        solver=job.settings.solver,
+        max_iter=job.settings.max_iter,
+        hidden_layer_sizes=job.settings.hidden_layer_sizes,
+        seed=job.settings.seed,
         verbose=1,
-        class_weight=s.class_weight,
-        penalty=s.penalty,
-        l1_ratio=s.l1_ratio,
-        tol=s.tol,
-        early_stopping=s.early_stopping,
+        class_weight=job.settings.class_weight,
+        penalty=job.settings.penalty,
+        l1_ratio=job.settings.l1_ratio,
+        tol=job.settings.tol,
+        early_stopping=job.settings.early_stopping,
     )
     if start is not None:
         check_resumable(start, settings, job.resume)
@@ -169,11 +168,10 @@ def run_fit(job: FitJob, *, out: Console, err: Console) -> FitOutcome:
     # Each block is dropped as soon as it is encoded: the table shrinks as the matrices grow.
     prepared = _prepare(blocks, job)
     del blocks
-    if s.model != "mlp" and s.penalty in INFERENCE_PENALTIES:
+    if job.settings.model != "mlp" and job.settings.penalty in INFERENCE_PENALTIES:
         # unpenalised, the coefficients of dependent columns are not identified
-        offsets, scales = encoded_units(prepared.preprocessor)
-        names = prepared.preprocessor.feature_names_out
-        check_rank(prepared.X["training"], names, offsets=offsets, scales=scales)
+        pre = prepared.preprocessor
+        check_rank(prepared.X["training"], pre.feature_names_out, encoded_units(pre))
     out.print(summary)
     describe_prepared(prepared, job.settings.seed, out)
     if summary_note:

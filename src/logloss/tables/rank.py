@@ -126,16 +126,10 @@ def dependencies(
     return found
 
 
-def check_rank(
-    X: Any,
-    names: Sequence[str],
-    *,
-    offsets: Sequence[float] | None = None,
-    scales: Sequence[float] | None = None,
-    block_rows: int = BLOCK_ROWS,
-) -> None:
+def check_rank(X: Any, names: Sequence[str], units: tuple[Any, Any] | None = None) -> None:
     """Raise :class:`RankDeficiencyError` naming the columns of every linear dependency
-    among the columns of `X` (beside an intercept); see :func:`dependencies`.
+    among the columns of `X` (beside an intercept); see :func:`dependencies`, whose
+    `offsets` and `scales` are `units` (:func:`encoded_units`).
 
     Examples
     --------
@@ -146,7 +140,8 @@ def check_rank(
     ...
     logloss.tables.rank.RankDeficiencyError: the encoded training columns are linearly dependent, so the unpenalised coefficients are not identified (and have no standard errors): columns `x` and `y` are linearly dependent (x = 0.5·y - 0.5): drop one
     """  # noqa: E501
-    found = dependencies(X, names, offsets=offsets, scales=scales, block_rows=block_rows)
+    offsets, scales = (None, None) if units is None else units
+    found = dependencies(X, names, offsets=offsets, scales=scales)
     if not found:
         return
     parts = [_clause(cols, relation) for cols, relation in found[:_MOST_LISTED]]

@@ -97,11 +97,16 @@ def summary_options(
         if tol is None:
             changes["tol"] = SUMMARY_TOL
         notes.append(
-            f"by --solver {SUMMARY_SOLVER} to --tol {changes.get('tol', tol):g} (the maximum "
+            f"by --solver {SUMMARY_SOLVER} to --tol {_short(changes.get('tol', tol))} (the maximum "
             "of the likelihood)"
         )
     note = ("Note: " + ", ".join(notes) + ".") if notes else None
     return changes, note
+
+
+def _short(x: float | None) -> str:
+    """``1e-08`` as ``1e-8``."""
+    return "the default" if x is None else f"{x:g}".replace("e-0", "e-")
 
 
 def no_inference_reason(model: Any, penalty: str | None) -> str | None:
@@ -114,14 +119,14 @@ def no_inference_reason(model: Any, penalty: str | None) -> str | None:
     >>> no_inference_reason(LogisticRegression(C=0.5), None)[:49]
     'The model was fitted with an l2 penalty (C = 0.5)'
     """
-    if not hasattr(model, "coef_"):
+    params = model.get_params()
+    if "penalty" not in params:  # an MLPClassifier
         return (
             f"A {type(model).__name__}'s weights are not identified (hidden units can be "
             "swapped), so they have no standard errors."
         )
     if penalty in INFERENCE_PENALTIES:
         return None
-    params = model.get_params()
     return (
         f"The model was fitted with an {params['penalty']} penalty (C = {params['C']:g}), which "
         "shrinks its coefficients towards zero, so the standard errors of maximum likelihood "
@@ -280,10 +285,12 @@ def _print_rich(summary: Summary, blocks, stats, out: Console) -> None:
     from rich.table import Table
 
     headers = _headers(summary.result)
-    for heading, rows in blocks:
+    out.print(f"[bold]{summary.title}[/bold]")
+    for k, (heading, rows) in enumerate(blocks):
+        last = k == len(blocks) - 1
         table = Table(
-            title=f"{summary.title}\n{heading}", title_style="bold", header_style="bold",
-            box=box.SIMPLE_HEAD, caption=CAPTION,
+            title=heading, title_style="bold", header_style="bold", box=box.SIMPLE_HEAD,
+            caption=CAPTION if last else None, title_justify="left",
         )  # fmt: skip
         for i, title in enumerate(headers):
             table.add_column(title, justify="left" if i == 0 else "right")
