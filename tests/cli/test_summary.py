@@ -248,3 +248,18 @@ def test_firth_on_the_command_line(tmp_path):
     table = pd.read_csv(tmp_path / "s.csv")
     assert np.all(np.isfinite(table[["coef", "ci_lower", "ci_upper"]].to_numpy()))
     assert "Firth" in result.stdout
+
+
+def test_a_constant_column_and_an_indicator_equal_to_a_column(tmp_path):
+    df = _table(tmp_path / "d.csv", 80, 2, seed=6)
+    df["site"] = 7
+    df["is_green"] = (df["colour"] == "green") * 1
+    df.to_csv(tmp_path / "d.csv", index=False)
+    result = runner.invoke(
+        app, ["fit", str(tmp_path / "d.csv"), "-t", "y", "-o", str(tmp_path / "m.npz"),
+              "--summary", "--penalty", "none"],
+    )  # fmt: skip
+    line = _one_line_error(result)
+    assert "column `site` is constant" in line
+    assert "columns `colour=green` and `is_green` are linearly dependent" in line
+    assert "(colour=green = is_green)" in line
