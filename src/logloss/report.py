@@ -211,7 +211,9 @@ def _coefficients_html(coefs: Coefficients, top: int) -> str:
 
 def _inference_html(frame: Any, statistics: Sequence[tuple[str, str]]) -> str:
     """The coefficient table of inference, one table per equation, and the fit statistics."""
-    heads = ("feature", "coef", "std. err.", "z", "P>|z|", "interval from", "to")
+    stat = "chi2" if "chi2" in frame.columns else "z"  # a Firth fit's tests are LR tests
+    p = "P>chi2" if stat == "chi2" else "P>|z|"
+    heads = ("feature", "coef", "std. err.", stat, p, "interval from", "to")
     parts = []
     for cls in dict.fromkeys(frame["class"]):
         part = frame[frame["class"] == cls]
@@ -220,7 +222,7 @@ def _inference_html(frame: Any, statistics: Sequence[tuple[str, str]]) -> str:
             f"<tr><td>{html.escape(str(r.feature))}</td>"
             + "".join(
                 f"<td>{v:.4g}</td>"
-                for v in (r.coef, r.std_err, r.z, r.p_value, r.ci_lower, r.ci_upper)
+                for v in (r.coef, r.std_err, getattr(r, stat), r.p_value, r.ci_lower, r.ci_upper)
             )
             + "</tr>"
             for r in part.itertuples(index=False)

@@ -246,8 +246,11 @@ def test_firth_on_the_command_line(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "s.csv")
+    assert list(table.columns) == [c if c != "z" else "chi2" for c in FRAME_COLUMNS]
     assert np.all(np.isfinite(table[["coef", "ci_lower", "ci_upper"]].to_numpy()))
-    assert "Firth" in result.stdout
+    out = result.stdout
+    assert "Firth" in out and "P>chi2" in out and "AIC" not in out
+    assert "penalised LR χ²" in out
 
 
 def test_a_constant_column_and_an_indicator_equal_to_a_column(tmp_path):

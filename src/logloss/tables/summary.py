@@ -46,6 +46,12 @@ INFERENCE_PENALTIES = ("none", "firth")
 FRAME_COLUMNS = (
     "class", "reference", "feature", "coef", "std_err", "z", "p_value", "ci_lower", "ci_upper",
 )  # fmt: skip
+# A Firth fit's tests are penalised likelihood-ratio tests: "chi2" replaces "z".
+_STATISTIC = {"z": ("z", "P>|z|"), "chi2": ("chi2", "P>chi2")}
+
+
+def _is_firth(res: Any) -> bool:
+    return bool(getattr(res, "firth", False))
 
 
 def summary_options(
@@ -88,19 +94,23 @@ def summary_options(
             "likelihood differ from the data's and its standard errors do not apply",
         )
     changes: dict[str, Any] = {}
-    notes = []
     if penalty is None:
         changes["penalty"] = "none"
-        notes.append("with --summary and no --penalty the model is fitted unpenalised")
     if solver is None:
         changes["solver"] = SUMMARY_SOLVER
         if tol is None:
             changes["tol"] = SUMMARY_TOL
-        notes.append(
-            f"by --solver {SUMMARY_SOLVER} to --tol {_short(changes.get('tol', tol))} (the maximum "
-            "of the likelihood)"
+    if not changes:
+        return changes, None
+    parts = ["Note: with --summary"]
+    parts.append(" and no --penalty the model is fitted unpenalised" if penalty is None
+                 else " the model is fitted")  # fmt: skip
+    if solver is None:
+        parts.append(
+            f"{',' if penalty is None else ''} by --solver {SUMMARY_SOLVER} to --tol "
+            f"{_short(changes.get('tol', tol))} (to the optimum)"
         )
-    note = ("Note: " + ", ".join(notes) + ".") if notes else None
+    note = "".join(parts) + "."
     return changes, note
 
 
@@ -146,17 +156,19 @@ class Summary:
 
     @property
     def title(self) -> str:
-        kind = "Firth's penalised" if self.firth else "maximum"
-        return f"Coefficients ({kind} likelihood, {self.result.cov_type} standard errors)"
+        if self.firth:
+            return (
+                "Coefficients (Firth's penalised likelihood: Wald standard errors, penalised "
+                "likelihood-ratio tests, profile intervals)"
+            )
+        return f"Coefficients (maximum likelihood, {self.result.cov_type} standard errors)"
 
     def sentence(self) -> str:
         """What the table is, for the report: the method, the rows, the units, warnings."""
-        kind = "Firth's penalised likelihood" if self.firth else "maximum likelihood"
         before = ", before temperature scaling" if self.calibrated else ""
         text = (
-            f"Estimated by {kind} on the {self.result.nobs:,.0f} training rows{before}, with "
-            f"{self.result.cov_type} standard errors and {1 - self.result.alpha:.0%} "
-            f"intervals; {CAPTION}."
+            f"{self.title} on the {self.result.nobs:,.0f} training rows{before}, with "
+            f"{1 - self.result.alpha:.0%} intervals; {CAPTION}."
         )
         return " ".join([text, *(f"Warning: {m}" for m in self.warnings)])
 
@@ -181,7 +193,7 @@ def infer_prepared(prepared: Prepared, model: Any) -> Summary:
         converged=not off and not getattr(inner, "interrupted_", False),
         warnings=messages,
         calibrated=inner is not model,
-        firth=inner.get_params().get("penalty") == "firth",
+        firth=_is_firth(res),
     )
 
 
@@ -189,11 +201,13 @@ def coefficient_frame(res: InferenceResult) -> pd.DataFrame:
     """The coefficients as a script reads them: one row per (class, feature), with the
     columns of :data:`FRAME_COLUMNS`. ``class`` is the class whose log-odds against
     ``reference`` (the first class) the row's equation gives: the second class of a binary
-    model; every other class of a multinomial one, equation by equation."""
+    model; every other class of a multinomial one, equation by equation. For a Firth fit
+    the column ``z`` is ``chi2``, the penalised likelihood-ratio statistic whose p-value
+    ``p_value`` is, and the interval is the profile one."""
     import pandas as pd
 
-    frame = res.to_frame()
-    lo, hi = frame.columns[4], frame.columns[5]
+    frame = res.to_frame()  # coef, std err, z (or chi2), its p-value, the interval's bounds
+    coef, se, stat, p, lo, hi = (frame[c].to_numpy() for c in frame.columns[:6])
     if isinstance(frame.index, pd.MultiIndex):
         classes, features = (frame.index.get_level_values(i).astype(str) for i in (0, 1))
     else:
@@ -203,12 +217,12 @@ def coefficient_frame(res: InferenceResult) -> pd.DataFrame:
             "class": list(classes),
             "reference": str(res.classes[0]),
             "feature": list(features),
-            "coef": frame["coef"].to_numpy(),
-            "std_err": frame["std err"].to_numpy(),
-            "z": frame["z"].to_numpy(),
-            "p_value": frame["P>|z|"].to_numpy(),
-            "ci_lower": frame[lo].to_numpy(),
-            "ci_upper": frame[hi].to_numpy(),
+            "coef": coef,
+            "std_err": se,
+            "chi2" if _is_firth(res) else "z": stat,
+            "p_value": p,
+            "ci_lower": lo,
+            "ci_upper": hi,
         }
     )
 
@@ -216,17 +230,18 @@ def coefficient_frame(res: InferenceResult) -> pd.DataFrame:
 def fit_statistics(summary: Summary) -> list[tuple[str, str]]:
     """``(name, value)`` of the fit statistics, as printed and in the report."""
     res = summary.result
-    return [
+    lr = "penalised LR χ²" if summary.firth else "LR χ²"
+    rows = [
         ("observations", f"{res.nobs:,.0f}"),
         ("log-likelihood", f"{res.llf:.4f}"),
         ("null log-likelihood", f"{res.llnull:.4f}"),
-        (f"LR χ² ({res.df_model:g} df)", f"{res.llr:.4f}"),
+        (f"{lr} ({res.df_model:g} df)", f"{res.llr:.4f}"),
         ("LR p-value", f"{res.llr_pvalue:.4g}"),
         ("pseudo R² (McFadden)", f"{res.prsquared:.4f}"),
-        ("AIC", f"{res.aic:.4f}"),
-        ("BIC", f"{res.bic:.4f}"),
-        ("converged", "yes" if summary.converged else "no"),
     ]
+    if not summary.firth:  # a Firth fit does not maximise the likelihood: no AIC, BIC
+        rows += [("AIC", f"{res.aic:.4f}"), ("BIC", f"{res.bic:.4f}")]
+    return rows + [("converged", "yes" if summary.converged else "no")]
 
 
 def _cell(value: float) -> str:
@@ -245,17 +260,15 @@ def _blocks(summary: Summary, target: str) -> list[tuple[str, list[list[str]]]]:
     blocks = []
     for cls, part in frame.groupby("class", sort=False):
         heading = f"log-odds of {target}={cls} against {target}={res.classes[0]}"
-        rows = [
-            [r.feature, *map(_cell, (r.coef, r.std_err, r.z, r.p_value, r.ci_lower, r.ci_upper))]
-            for r in part.itertuples(index=False)
-        ]
+        rows = [[r[2], *map(_cell, r[3:9])] for r in part.itertuples(index=False)]
         blocks.append((heading, rows))
     return blocks
 
 
 def _headers(res: InferenceResult) -> list[str]:
     a = res.alpha
-    return ["feature", "coef", "std. err.", "z", "P>|z|", f"[{a / 2:g}", f"{1 - a / 2:g}]"]
+    stat, p = _STATISTIC["chi2" if _is_firth(res) else "z"]
+    return ["feature", "coef", "std. err.", stat, p, f"[{a / 2:g}", f"{1 - a / 2:g}]"]
 
 
 CAPTION = (
