@@ -207,13 +207,13 @@ def test_the_default_penalised_fit_ignores_dependent_columns(tmp_path):
     assert result.exit_code == 0, result.output  # an L2 penalty identifies them
 
 
-def test_a_terminal_gets_rich_tables(binary):
+def test_a_terminal_gets_rich_tables():
     from rich.console import Console
 
     from logloss.stats import infer
     from logloss.tables.summary import Summary, print_summary
 
-    del binary  # the CLI's own output is plain text (CliRunner is not a terminal)
+    # the CLI's own output above is plain text: CliRunner is not a terminal
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 2))
     y = (rng.random(200) < 1 / (1 + np.exp(-X[:, 0]))).astype(int)
