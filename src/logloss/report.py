@@ -209,6 +209,34 @@ def _coefficients_html(coefs: Coefficients, top: int) -> str:
     )
 
 
+def _inference_html(frame: Any, statistics: Sequence[tuple[str, str]]) -> str:
+    """The coefficient table of inference, one table per equation, and the fit statistics."""
+    stat = "chi2" if "chi2" in frame.columns else "z"  # a Firth fit's tests are LR tests
+    p = "P>chi2" if stat == "chi2" else "P>|z|"
+    heads = ("feature", "coef", "std. err.", stat, p, "interval from", "to")
+    parts = []
+    for cls in dict.fromkeys(frame["class"]):
+        part = frame[frame["class"] == cls]
+        reference = part["reference"].iloc[0]
+        rows = "".join(
+            f"<tr><td>{html.escape(str(r.feature))}</td>"
+            + "".join(
+                f"<td>{v:.4g}</td>"
+                for v in (r.coef, r.std_err, getattr(r, stat), r.p_value, r.ci_lower, r.ci_upper)
+            )
+            + "</tr>"
+            for r in part.itertuples(index=False)
+        )
+        parts.append(
+            f"<h3>log-odds of {html.escape(str(cls))} against {html.escape(str(reference))}</h3>"
+            "<table><thead><tr>"
+            + "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+            + f"</tr></thead><tbody>{rows}</tbody></table>"
+        )
+    items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in statistics)
+    return "".join(parts) + (f"<h3>Fit statistics</h3><dl>{items}</dl>" if items else "")
+
+
 def write_report(
     out_dir: str | os.PathLike,
     *,
@@ -223,6 +251,9 @@ def write_report(
     evaluated_on: str = "held-out data",
     feature_names: Sequence[str] | None = None,
     top_coefficients: int = 20,
+    coefficient_table: Any = None,
+    fit_statistics: Sequence[tuple[str, str]] = (),
+    coefficients_note: str | None = None,
 ) -> Path:
     """Write ``out_dir/index.html``: metrics, figures and the largest coefficients.
 
@@ -258,6 +289,13 @@ def write_report(
         (default: the model's ``feature_names_in_``, else ``x0``, ``x1``, ...).
     top_coefficients : int, default 20
         Most coefficients listed.
+    coefficient_table : pandas.DataFrame, optional
+        Inference on the coefficients (``logloss fit --summary``), with columns
+        ``class, reference, feature, coef, std_err, z, p_value, ci_lower, ci_upper``:
+        shown in full, one table per class, instead of the largest coefficients, with
+        `fit_statistics` (``(name, value)`` pairs) beside it.
+    coefficients_note : str, optional
+        A sentence under the coefficients: what the inference is, or why there is none.
 
     Returns
     -------
@@ -304,7 +342,10 @@ def write_report(
             )
             continue
         sections.append(f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>")
-    if model is not None and getattr(model, "coef_", None) is not None:
+    if coefficient_table is not None:
+        sections.append("<h2>Coefficients</h2>")
+        sections.append(_inference_html(coefficient_table, fit_statistics))
+    elif model is not None and getattr(model, "coef_", None) is not None:
         sections.append("<h2>Coefficients</h2>")
         try:
             sections.append(
@@ -312,6 +353,10 @@ def write_report(
             )
         except ValueError as exc:
             sections.append(f'<p class="sub">{html.escape(str(exc))}.</p>')
+    elif coefficients_note:
+        sections.append("<h2>Coefficients</h2>")
+    if coefficients_note:
+        sections.append(f'<p class="sub">{html.escape(coefficients_note)}</p>')
 
     page = (
         "<!DOCTYPE html>\n"

@@ -32,6 +32,7 @@ class Penalty(str, enum.Enum):
     l1 = "l1"
     elasticnet = "elasticnet"
     none = "none"
+    firth = "firth"
 
 
 MODEL_SUFFIX = ".npz"
@@ -145,8 +146,9 @@ PenaltyOption = Annotated[
     typer.Option(
         "--penalty",
         show_default=False,
-        help="Penalty of the logistic and softmax models, of strength 1/C (default l2); "
-        "l1 and elasticnet need --solver gd or sgd.",
+        help="Penalty of the logistic and softmax models, of strength 1/C (default l2, "
+        "none with --summary); l1 and elasticnet need --solver gd or sgd; firth is Firth's "
+        "bias-reducing penalty of a logistic model.",
     ),
 ]
 L1Ratio = Annotated[
@@ -220,6 +222,27 @@ Resume = Annotated[
         "data and options.",
     ),
 ]
+SummaryOption = Annotated[
+    bool,
+    typer.Option(
+        "--summary",
+        help="After the fit, print the coefficient table (coefficient, standard error, z, "
+        "P>|z|, 95% interval, by encoded feature) and the fit statistics of maximum "
+        "likelihood. Fits unpenalised (by --solver newton to --tol 1e-8) unless --penalty "
+        "none or firth or --solver is given; logistic and softmax models only.",
+    ),
+]
+SummaryFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--summary-file",
+        dir_okay=False,
+        show_default=False,
+        help="Write the coefficient table of --summary (which it implies) to this CSV, TSV "
+        "or Parquet file: class, reference, feature, coef, std_err, z, p_value, ci_lower, "
+        "ci_upper.",
+    ),
+]
 
 
 def fit(
@@ -246,6 +269,8 @@ def fit(
     l1_ratio: L1Ratio = None,
     tol: Tol = None,
     early_stopping: EarlyStopping = False,
+    summary: SummaryOption = False,
+    summary_file: SummaryFile = None,
 ) -> None:
     """Train a classifier on a table: preprocess, split, fit, score, save.
 
@@ -258,6 +283,13 @@ def fit(
     With --checkpoint the model is saved every --checkpoint-every iterations while
     the solver runs on (the fit is the one without checkpoints); --resume continues
     from such a file, or keeps its model as it is when nothing is left to train.
+
+    With --summary (or --summary-file) the model is fitted unpenalised unless --penalty
+    none or firth is given (another penalty is an error: its coefficients have no standard
+    errors of maximum likelihood), the encoded columns must be linearly independent, and
+    the coefficient table and fit statistics are printed after the scores (one block per
+    class against the first, for more than two classes). --penalty none checks the columns
+    the same way.
 
     Ctrl-C during training stops it with the best parameters found so far: the
     model is still scored and written, with a warning, and the exit status is 130.
@@ -291,6 +323,8 @@ def fit(
         checkpoint=checkpoint,
         checkpoint_every=checkpoint_every,
         resume=resume,
+        summary=summary or summary_file is not None,
+        summary_file=summary_file,
     )
     outcome = run_fit(job, out=out_console(), err=err_console())
     if outcome.interrupted:

@@ -158,3 +158,70 @@ def _feature_names(model: Any, X: Any) -> list[str]:
     else:
         names = [f"x{i + 1}" for i in range(model.n_features_in_)]
     return (["intercept"] if model.fit_intercept else []) + names
+
+
+# -- linear dependencies among design columns --------------------------------------------
+
+# A column is linearly dependent on the columns before it (in the pivoted order) when the
+# part of it they leave unexplained has a squared norm below RANK_TOL of its own: a
+# correlation of its fit on them above sqrt(1 - 1e-10). Exact dependencies in float64
+# Grams leave ~1e-13 (rounding of n-term sums); identified designs leave far more.
+RANK_TOL = 1e-10
+
+
+def linear_dependencies(gram: NDArray, *, tol: float = RANK_TOL) -> list[tuple[NDArray, NDArray]]:
+    """The linear dependencies among the columns ``z_1 .. z_d`` whose Gram matrix is `gram`.
+
+    The Gram is scaled to a unit diagonal (the columns to unit norm), a pivoted QR of its
+    square root picks the independent columns one by one (the one least explained by
+    those picked comes next), and each column left over, whose unexplained squared norm
+    is below `tol`, is solved on the picked ones. A column of norm 0 is a dependency of
+    its own.
+
+    Returns
+    -------
+    list of (members, coefs)
+        One entry per dependent column: the indices of the columns involved (ascending)
+        and ``c`` with ``sum_k c_k z_{members_k} = 0`` (to rounding), ``c`` normalised to
+        a largest entry of 1 in absolute value on the unit-norm scale. Empty when `gram`
+        has full rank.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Z = np.array([[1.0, 2, 3, 0], [1, 0, 1, 0], [1, 1, 2, 0], [1, 5, 6, 0]])
+    >>> [(m.tolist(), np.round(c / c[0], 6).tolist()) for m, c in linear_dependencies(Z.T @ Z)]
+    [([3], [1.0]), ([0, 1, 2], [1.0, 1.0, -1.0])]
+    """
+    from scipy.linalg import cho_factor, cho_solve, qr
+
+    G = np.asarray(gram, dtype=np.float64)
+    diag = np.diag(G).copy()
+    zero = diag <= np.finfo(np.float64).tiny * max(1.0, float(diag.max(initial=0.0)))
+    out: list[tuple[NDArray, NDArray]] = [
+        (np.array([j]), np.array([1.0])) for j in np.flatnonzero(zero)
+    ]
+    live = np.flatnonzero(~zero)
+    if live.size == 0:
+        return out
+    scale = np.sqrt(diag[live])
+    R = G[np.ix_(live, live)] / np.outer(scale, scale)
+    lam, V = np.linalg.eigh(R)
+    S = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T  # S^T S = R
+    T, piv = qr(S, mode="r", pivoting=True)
+    # |T_kk|^2: what is left of the k-th picked (unit-norm) column after the ones before it
+    left = np.abs(np.diag(T)) ** 2
+    rank = int(np.sum(left > tol))
+    basis = np.sort(piv[:rank])
+    if rank < live.size:
+        factor = cho_factor(R[np.ix_(basis, basis)])
+    for j in piv[rank:]:
+        w = cho_solve(factor, R[basis, j]) if rank else np.zeros(0)
+        v = np.concatenate([w, [-1.0]])
+        idx = np.concatenate([basis, [j]])
+        keep = np.abs(v) > 1e-6 * np.abs(v).max()
+        order = np.argsort(idx[keep])
+        members, coefs = idx[keep][order], v[keep][order] / scale[idx[keep][order]]
+        coefs = coefs / np.abs(coefs * scale[members]).max()
+        out.append((live[members], coefs))
+    return out

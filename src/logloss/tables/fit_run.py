@@ -12,16 +12,27 @@ the model file and the report.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..model_file import save
 from .checkpoint import CheckpointPlan, check_resumable, read_checkpoint
 from .console import display_name, human_bytes, warnings_as_lines
-from .files import check_writable, read_table_blocks
-from .options import parse_widths
+from .files import check_writable, read_table_blocks, table_format, write_table
+from .options import OptionError, parse_widths
 from .preprocess import MAX_CATEGORIES
+from .rank import check_rank, encoded_units
+from .summary import (
+    INFERENCE_PENALTIES,
+    Summary,
+    coefficient_frame,
+    fit_statistics,
+    infer_prepared,
+    no_inference_reason,
+    print_summary,
+    summary_options,
+)
 from .training import (
     base_estimator,
     calibrate_prepared,
@@ -91,6 +102,8 @@ class FitJob:
     checkpoint: Path | None = None  # model file saved every `checkpoint_every` iterations
     checkpoint_every: int = 10
     resume: Path | None = None  # checkpoint (or model file) to continue from
+    summary: bool = False  # print the coefficient table and fit statistics (--summary)
+    summary_file: Path | None = None  # write the coefficient table there (CSV, TSV, Parquet)
 
 
 @dataclass
@@ -126,6 +139,7 @@ def run_fit(job: FitJob, *, out: Console, err: Console) -> FitOutcome:
     ('m.npz', ['held-out', 'training'], False)
     """
     started = time.perf_counter()
+    job, summary_note = _with_summary_options(job)
     settings = job.settings.as_dict()
     start = _check_job(job, settings)
     estimator = make_estimator(
@@ -154,22 +168,56 @@ def run_fit(job: FitJob, *, out: Console, err: Console) -> FitOutcome:
     # Each block is dropped as soon as it is encoded: the table shrinks as the matrices grow.
     prepared = _prepare(blocks, job)
     del blocks
+    if job.settings.model != "mlp" and job.settings.penalty in INFERENCE_PENALTIES:
+        # unpenalised, the coefficients of dependent columns are not identified
+        pre = prepared.preprocessor
+        check_rank(prepared.X["training"], pre.feature_names_out, encoded_units(pre))
     out.print(summary)
     describe_prepared(prepared, job.settings.seed, out)
+    if summary_note:
+        out.print(summary_note, highlight=False)
     plan = CheckpointPlan(job.checkpoint, job.checkpoint_every, start, settings, job.data)
     fitted, seconds = _train(prepared, estimator, err, plan)
     scores, path = _score_and_save(prepared, fitted, job, settings, out, seconds)
+    inference = _summary(job, prepared, fitted, out) if job.summary else None
     if job.report is not None:
-        index = _write_report(job, prepared, fitted, scores)
+        index = _write_report(job, prepared, fitted, scores, inference)
         out.print(f"Report: {index}")
     out.print(f"Done in {time.perf_counter() - started:.1f} s.")
     interrupted = bool(getattr(base_estimator(fitted), "interrupted_", False))
     return FitOutcome(model=fitted, scores=scores, path=path, interrupted=interrupted)
 
 
+def _with_summary_options(job: FitJob) -> tuple[FitJob, str | None]:
+    """The job with the options ``--summary`` implies (no penalty, Newton to 1e-8), and the
+    note saying so; an ``OptionError`` when ``--summary`` cannot apply."""
+    if not job.summary:
+        return job, None
+    s = job.settings
+    changes, note = summary_options(
+        model=s.model, penalty=s.penalty, solver=s.solver, tol=s.tol, class_weight=s.class_weight
+    )
+    return replace(job, settings=replace(s, **changes)), note
+
+
+def _summary(job: FitJob, prepared: Prepared, fitted: Any, out: Console) -> Summary:
+    """Print the coefficient table and fit statistics; write the table to `summary_file`."""
+    result = infer_prepared(prepared, fitted)
+    print_summary(result, out, target=prepared.target)
+    if job.summary_file is not None:
+        write_table(coefficient_frame(result.result), job.summary_file)
+        out.print(f"Coefficient table: {job.summary_file}")
+    return result
+
+
 def _check_job(job: FitJob, settings: dict) -> tuple[Any, dict] | None:
     """The output paths can be written; the checkpoint to resume from, if any."""
     check_writable(job.output, "model file")
+    if job.summary_file is not None:
+        if str(job.summary_file) == "-":
+            raise OptionError("--summary-file", "must name a file: standard output shows the table")
+        check_writable(job.summary_file, "summary file")
+        table_format(job.summary_file)  # a suffix it can write, before any work
     if job.checkpoint is not None:
         check_writable(job.checkpoint, "checkpoint file")
     start = read_checkpoint(job.resume) if job.resume is not None else None
@@ -264,8 +312,10 @@ def describe_model(model: Any) -> str:
             f"MLPClassifier(hidden_layer_sizes={params['hidden_layer_sizes']}, "
             f"alpha={params['alpha']:g}, solver={params['solver']!r})"
         )
-    else:
+    elif params.get("penalty", "l2") in ("l2", "l1", "elasticnet"):
         text = f"{name}(C={params['C']:g}, solver={params['solver']!r})"
+    else:  # no penalty, or Firth's, which C does not scale
+        text = f"{name}(penalty={params['penalty']!r}, solver={params['solver']!r})"
     if inner is not model:
         text += f" with temperature {model.temperature_:.3g}"
     return text
@@ -350,7 +400,29 @@ def majority_warnings(scores: dict, balanced: bool = False) -> list[str]:
     return lines
 
 
-def _write_report(job: FitJob, prepared: Prepared, fitted: Any, scores: dict) -> Path:
+def _report_inference(
+    job: FitJob, prepared: Prepared, fitted: Any, inference: Summary | None
+) -> dict[str, Any]:
+    """The report's coefficient table and statistics, or the sentence why there are none."""
+    inner = base_estimator(fitted)
+    reason = no_inference_reason(inner, job.settings.penalty)
+    if inference is None and reason is None:
+        try:
+            inference = infer_prepared(prepared, fitted)
+        except ValueError as exc:  # e.g. class weights: the reason is the message
+            reason = f"No standard errors: {exc}."
+    if inference is None:
+        return {"coefficients_note": reason}
+    return {
+        "coefficient_table": coefficient_frame(inference.result),
+        "fit_statistics": fit_statistics(inference),
+        "coefficients_note": inference.sentence(),
+    }
+
+
+def _write_report(
+    job: FitJob, prepared: Prepared, fitted: Any, scores: dict, inference: Summary | None
+) -> Path:
     from ..report import write_report as write
 
     data = job.data
@@ -379,4 +451,5 @@ def _write_report(job: FitJob, prepared: Prepared, fitted: Any, scores: dict) ->
         classes=fitted.classes_,
         evaluated_on=f"{split} rows",
         feature_names=prepared.preprocessor.feature_names_out,
+        **_report_inference(job, prepared, fitted, inference),
     )

@@ -46,7 +46,7 @@ CALIBRATION_FRACTION = 0.2
 
 
 CLASS_WEIGHTS = ("balanced",)
-PENALTIES = ("l2", "l1", "elasticnet", "none")
+PENALTIES = ("l2", "l1", "elasticnet", "none", "firth")
 # the solvers with a proximal step, which an L1 part needs; those early stopping needs
 _PROXIMAL = ("gd", "sgd")
 _STOCHASTIC = ("sgd", "adam")
@@ -72,8 +72,8 @@ def make_estimator(
     `C` is the inverse L2 strength of every model: scikit-learn's ``C`` for the
     linear models and ``alpha = 1 / C`` for the MLP, whose penalty has the same
     form (``||W||^2 / (2 C)`` added to the summed loss, all divided by n).
-    `penalty` ("l2", "l1", "elasticnet" or "none", with `l1_ratio` for the elastic
-    net) applies to the linear models; `class_weight` "balanced" weighs each class
+    `penalty` ("l2", "l1", "elasticnet", "none" or "firth", with `l1_ratio` for the
+    elastic net) applies to the linear models; `class_weight` "balanced" weighs each class
     by ``n / (K n_c)``; `early_stopping` needs solver sgd or adam. Options left at
     None keep the estimator's defaults. A combination that cannot train is an
     :class:`~logloss.tables.options.OptionError` naming the option.
@@ -160,6 +160,12 @@ def _training_options(
             raise OptionError(
                 "--penalty", f"must be one of {', '.join(PENALTIES)}; got {penalty!r}"
             )
+        if penalty == "firth" and not _has_firth():
+            raise OptionError(
+                "--penalty",
+                "firth needs LogisticRegression(penalty='firth'), which this "
+                "version of logloss does not have",
+            )
         if penalty in ("l1", "elasticnet") and solver not in _PROXIMAL:
             raise OptionError(
                 "--penalty", f"{penalty} needs --solver gd or sgd (proximal steps); got {given}"
@@ -176,6 +182,12 @@ def _training_options(
             raise OptionError("--tol", f"must be a finite number >= 0; got {tol:g}")
         params["tol"] = float(tol)
     return params
+
+
+def _has_firth() -> bool:
+    from ..models.linear import PENALTIES as supported
+
+    return "firth" in supported
 
 
 @dataclass
