@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._rows import Link, TrainingRows
+from .hessian import rows_loss_grad_hess
 from .linear_block import block_rows, rows_hessp, rows_loss_grad
 
 
@@ -156,6 +157,64 @@ class LinearObjective(TrainingRows):
             return np.concatenate([res, ob]) if self.fit_intercept else res
 
         return loss, grad, hessp
+
+    def loss_grad_hess(self, theta: NDArray) -> tuple[float, NDArray, NDArray]:
+        """Smooth objective, gradient and the full Hessian (n_params x n_params, float64).
+
+        One blocked pass over the rows (:func:`~logloss.objectives.hessian.rows_loss_grad_hess`):
+        ``H = sum_i s~_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T + alpha/S`` on the
+        coefficients' diagonal, with ``z_i = [x_i, 1]`` and the entries in the layout of
+        :meth:`pack` (sigmoid: ``sum_i s~_i p_i (1 - p_i) z_i z_i^T``). Meant for few
+        parameters (up to a few thousand): H takes ``n_params**2`` float64 entries.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+        >>> f = LinearObjective(X, np.array([0, 1, 1]), n_classes=2, link="sigmoid")
+        >>> loss, grad, H = f.loss_grad_hess(np.zeros(f.n_params))
+        >>> H @ np.array([1.0, 0.0, 0.0])          # the same as hessp's column
+        array([0.16666667, 0.08333333, 0.16666667])
+        """
+        W, b = self.unpack(theta)
+        loss, gW, gb, H = rows_loss_grad_hess(
+            self.X, self.y, self.sw, W, b, link=self.link, row_weight=1.0 / self.n_samples,
+            fit_intercept=self.fit_intercept,
+        )  # fmt: skip
+        reg = self.alpha / self.sw_sum
+        W64 = np.asarray(theta[: self.n_coef], dtype=np.float64)
+        loss += 0.5 * reg * float(W64 @ W64)
+        grad = gW.reshape(-1) + reg * W64
+        if self.fit_intercept:
+            grad = np.concatenate([grad, gb])
+        H[np.arange(self.n_coef), np.arange(self.n_coef)] += reg
+        return loss, grad, H
+
+    @property
+    def flat_directions(self) -> NDArray:
+        """Orthonormal directions (n_params, r) along which the objective is constant.
+
+        A softmax's probabilities do not change when the same number is added to every
+        class's intercept, nor (with no L2 penalty) to every class's coefficient of one
+        feature: the Hessian is singular along these shifts and the gradient has no part
+        in them. Empty (r = 0) for a sigmoid.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> f = LinearObjective(np.ones((2, 1)), np.array([0, 1]), n_classes=2, alpha=1.0)
+        >>> f.flat_directions.T                  # the intercept shift only
+        array([[0.        , 0.        , 0.70710678, 0.70710678]])
+        """
+        if self.link != "softmax":
+            return np.zeros((self.n_params, 0))
+        rows = list(range(self.n_features)) if self.alpha == 0.0 else []
+        if self.fit_intercept:
+            rows.append(self.n_features)
+        N = np.zeros((self.n_params, len(rows)))
+        for col, j in enumerate(rows):
+            N[j * self.k : (j + 1) * self.k, col] = 1.0 / np.sqrt(self.k)
+        return N
 
     def hessp(self, theta: NDArray, v: NDArray) -> NDArray:
         """Hessian of the smooth objective at `theta` times the vector `v` (float64).
