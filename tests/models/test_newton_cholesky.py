@@ -140,9 +140,8 @@ def test_l1_and_the_mlp_are_clear_errors():
 def test_warm_start_callback_and_max_iter():
     X, y, _ = _data(k=3, seed=9)
     seen = []
-    model = LogisticRegression(
-        solver=SOLVER, tol=1e-10, warm_start=True, callback=seen.append
-    ).fit(X, y)
+    model = LogisticRegression(solver=SOLVER, tol=1e-10, warm_start=True, callback=seen.append)
+    model.fit(X, y)
     assert [i.iteration for i in seen] == list(range(1, model.n_iter_ + 1))
     assert model.loss_curve_ == [i.loss for i in seen]
     model.fit(X, y)  # from the previous optimum

@@ -67,8 +67,8 @@ def minimize(
     max_iter : int
         Iterations (epochs for sgd and adam).
     tol : float
-        Gradient tolerance (lbfgs, newton, newton-cholesky, gd) or the loss improvement that counts as
-        progress (sgd, adam: stop after `n_iter_no_change` epochs without it).
+        Gradient tolerance (lbfgs, newton, newton-cholesky, gd) or the loss improvement
+        that counts as progress (sgd, adam: stop after `n_iter_no_change` epochs without it).
     learning_rate : float or "auto"
         Step size of gd, sgd and adam; "auto" is backtracking for gd, 0.01 for sgd and
         0.001 for adam.
