@@ -17,8 +17,10 @@ pair (j, l) is
 
 .. math:: H_{(j, l)} = \\sum_i s_i (\\delta_{jl} p_{ij} - p_{ij} p_{il}) \\, z_i z_i^T,
 
-``K (K + 1) / 2`` weighted Gram matrices with weights ``s p_j (1 - p_j)`` (j = l) and
-``s p_j p_l`` (subtracted, j != l), all non-negative: each one a syrk.
+weighted Gram matrices with the non-negative weights ``s p_j p_l`` (j != l, subtracted)
+and ``s p_j (1 - p_j)`` (j = l), each one a syrk. Over all K classes the rows of blocks
+sum to zero, so the diagonal blocks are sums of the off-diagonal ones: ``K (K - 1) / 2``
+products; relative to a reference class (statsmodels' layout), ``J (J + 1) / 2``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,20 @@ Intercept = Literal["first", "last"] | None
 # Rows per block of a Hessian pass: the float64 scaled copy of a block takes about 16 MiB
 # (large enough that BLAS's fixed cost per call is small, small enough to stay near cache).
 _GRAM_BYTES = 16 << 20
+# Rows of the scaled copy handed to one syrk: about 1 MiB, so that it is still in cache
+# when the syrk reads it back
+_SCRATCH_BYTES = 1 << 20
+
+
+def scratch_rows(n_columns: int) -> int:
+    """Rows of a scaled copy of `n_columns` float64 columns that fit in about 1 MiB.
+
+    Examples
+    --------
+    >>> scratch_rows(51)
+    2570
+    """
+    return max(64, _SCRATCH_BYTES // (8 * max(1, n_columns)))
 
 
 def gram_rows(n_columns: int) -> int:
@@ -73,8 +89,8 @@ def add_weighted_gram(
         Non-negative row weights.
     intercept : {"first", "last", None}
         Where the ones column of the intercept sits in Z.
-    scratch : ndarray of shape (>= m, d'), float64, optional
-        Space for the scaled copy (dense Xb only).
+    scratch : ndarray of shape (>= min(m, scratch_rows(d')), d'), float64, optional
+        Space for the scaled copy (dense Xb only), reused across calls.
     sign : float
         +1 or -1.
 
@@ -105,23 +121,31 @@ def add_weighted_gram(
         out[k, k] += sign * float(c.sum())
         return
     width = d + (intercept is not None)
-    if scratch is None or scratch.shape[0] < m or scratch.shape[1] != width:
-        scratch = np.empty((m, width))
-    S = scratch[:m]
+    rows = scratch_rows(width)
+    if scratch is None or scratch.shape[0] < min(rows, m) or scratch.shape[1] != width:
+        scratch = np.empty((min(rows, m), width))
     root = np.sqrt(c)
-    if intercept is None:
-        np.multiply(Xb, root[:, None], out=S)
-    elif intercept == "last":
-        np.multiply(Xb, root[:, None], out=S[:, :d])
-        S[:, d] = root
-    else:
-        S[:, 0] = root
-        np.multiply(Xb, root[:, None], out=S[:, 1:])
-    # S^T S: one BLAS syrk (NumPy recognises a product with its own transpose)
+    acc = np.zeros((width, width))
+    # sub-blocks whose scaled copy stays in cache between its writing and the syrk
+    # (200,000 x 50: 0.050 s against 0.067 s for 16 MiB copies, one thread)
+    for start in range(0, m, rows):
+        stop = min(start + rows, m)
+        S = scratch[: stop - start]
+        r = root[start:stop, None]
+        if intercept is None:
+            np.multiply(Xb[start:stop], r, out=S)
+        elif intercept == "last":
+            np.multiply(Xb[start:stop], r, out=S[:, :d])
+            S[:, d] = r[:, 0]
+        else:
+            S[:, 0] = r[:, 0]
+            np.multiply(Xb[start:stop], r, out=S[:, 1:])
+        # S^T S: one BLAS syrk (NumPy recognises a product with its own transpose)
+        acc += S.T @ S
     if sign > 0:
-        out += S.T @ S
+        out += acc
     else:
-        out -= S.T @ S
+        out -= acc
 
 
 def add_class_grams(
@@ -133,6 +157,7 @@ def add_class_grams(
     intercept: Intercept,
     one_minus: NDArray | None = None,
     scratch: NDArray | None = None,
+    complete: bool = False,
 ) -> None:
     """``out[j, l] += sum_i s_i (delta_jl p_ij - p_ij p_il) z_i z_i^T`` for all class pairs.
 
@@ -150,6 +175,9 @@ def add_class_grams(
         ``1 - P`` computed without cancellation (e.g. ``-expm1(log p)``); default ``1 - P``.
     scratch : ndarray, optional
         See :func:`add_weighted_gram`.
+    complete : bool
+        The J columns of P are all the classes (each row sums to 1): the diagonal
+        blocks then come from the off-diagonal ones (`one_minus` is not used).
 
     Examples
     --------
@@ -159,20 +187,39 @@ def add_class_grams(
     >>> out[:, :, 0, 0]         # 4 (diag(p) - p p^T)
     array([[ 0.75, -0.75],
            [-0.75,  0.75]])
+    >>> full = np.zeros((2, 2, 1, 1))
+    >>> add_class_grams(full, np.array([[2.0]]), np.array([[0.25, 0.75]]), 1.0,
+    ...                 intercept=None, complete=True)
+    >>> bool(np.array_equal(full, out))
+    True
     """
     J = P.shape[1]
     P64 = np.asarray(P, dtype=np.float64)
     s = np.broadcast_to(np.asarray(s, dtype=np.float64), (P.shape[0],))
-    Q = 1.0 - P64 if one_minus is None else one_minus
-    for j in range(J):
-        add_weighted_gram(
-            out[j, j], Xb, s * P64[:, j] * Q[:, j], intercept=intercept, scratch=scratch
-        )
-        for l in range(j + 1, J):
+    if complete:
+        # the columns are all the classes: sum_l (delta_jl p_j - p_j p_l) = p_j - p_j = 0,
+        # so each diagonal block is the sum of its row's off-diagonal Gram matrices
+        # (J (J - 1) / 2 products, and 1 - p_j as sum_{l != j} p_l, without cancellation)
+        dp = out.shape[-1]
+        for j in range(J):
+            for l in range(j + 1, J):
+                t = np.zeros((dp, dp))
+                add_weighted_gram(t, Xb, s * P64[:, j] * P64[:, l], intercept=intercept,
+                                  scratch=scratch)  # fmt: skip
+                out[j, l] -= t
+                out[j, j] += t
+                out[l, l] += t
+    else:
+        Q = 1.0 - P64 if one_minus is None else one_minus
+        for j in range(J):
             add_weighted_gram(
-                out[j, l], Xb, s * P64[:, j] * P64[:, l], intercept=intercept,
-                scratch=scratch, sign=-1.0,
-            )  # fmt: skip
+                out[j, j], Xb, s * P64[:, j] * Q[:, j], intercept=intercept, scratch=scratch
+            )
+            for l in range(j + 1, J):
+                add_weighted_gram(
+                    out[j, l], Xb, s * P64[:, j] * P64[:, l], intercept=intercept,
+                    scratch=scratch, sign=-1.0,
+                )  # fmt: skip
     for j in range(J):
         for l in range(j + 1, J):
             out[l, j] = out[j, l].T
@@ -214,7 +261,7 @@ def rows_loss_grad_hess(
     dp = d + 1 if fit_intercept else d
     intercept: Intercept = "last" if fit_intercept else None
     step = gram_rows(dp)
-    scratch = np.empty((min(step, n), dp))
+    scratch = np.empty((min(scratch_rows(dp), n), dp))
     Z = np.empty((min(step, n), k), dtype=X.dtype)
     curv = np.empty((min(step, n), k), dtype=X.dtype)
     gW = np.zeros((d, k))
@@ -236,7 +283,7 @@ def rows_loss_grad_hess(
             add_weighted_gram(blocks[0, 0], Xb, cb[:, 0], intercept=intercept, scratch=scratch)
         else:
             s = row_weight if swb is None else swb
-            add_class_grams(blocks, Xb, cb, s, intercept=intercept, scratch=scratch)
+            add_class_grams(blocks, Xb, cb, s, intercept=intercept, scratch=scratch, complete=True)
     # blocks[c, e, j, l] -> H[j K + c, l K + e]
     H = np.ascontiguousarray(blocks.transpose(2, 0, 3, 1)).reshape(dp * k, dp * k)
     return loss, gW, gb, H

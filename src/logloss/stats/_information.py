@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._stable import log_sigmoid, log_softmax
-from ..objectives.hessian import add_class_grams, add_weighted_gram
+from ..objectives.hessian import add_class_grams, add_weighted_gram, scratch_rows
 
 # rows per block: about 2**21 float64 entries of the design
 _BLOCK_ENTRIES = 1 << 21
@@ -96,7 +96,7 @@ def information_pass(
     w_total = 0.0
     max_own = -np.inf
     rows = max(1, _BLOCK_ENTRIES // max(q, 1))  # U and the cluster scores hold m x q
-    scratch = np.empty((min(rows, n), d))
+    scratch = np.empty((min(scratch_rows(d), n), d))
     for start in range(0, n, rows):
         stop = min(n, start + rows)
         Xb = X[start:stop]
