@@ -1,7 +1,7 @@
 """A linear model's full Hessian, accumulated over blocks of rows in float64.
 
 The one blocked kernel of the ``"newton-cholesky"`` solver (through
-:meth:`LinearObjective.loss_grad_hess`) and of the observed information of
+:meth:`~logloss.objectives.LinearObjective.loss_grad_hess`) and of the observed information of
 :func:`logloss.stats.infer`. For design rows ``z_i`` (the features, with a 1 for the
 intercept) and non-negative row weights ``c_i``, the core sum is the weighted Gram matrix
 
@@ -31,39 +31,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._array import is_sparse
-from ._rows import Link
-from .linear_block import block_loss_grad, row_block
 
 Intercept = Literal["first", "last"] | None
 
 # Rows per block of a Hessian pass: the float64 scaled copy of a block takes about 16 MiB
 # (large enough that BLAS's fixed cost per call is small, small enough to stay near cache).
-_GRAM_BYTES = 16 << 20
+GRAM_BYTES = 16 << 20
 # Rows of the scaled copy handed to one syrk: about 1 MiB, so that it is still in cache
 # when the syrk reads it back
 _SCRATCH_BYTES = 1 << 20
 
 
-def scratch_rows(n_columns: int) -> int:
-    """Rows of a scaled copy of `n_columns` float64 columns that fit in about 1 MiB.
+def scratch_rows(n_columns: int, nbytes: int = _SCRATCH_BYTES) -> int:
+    """Rows of a float64 block of `n_columns` columns that fit in `nbytes` (1 MiB: the
+    scaled copy handed to one syrk; :data:`GRAM_BYTES`: the rows of a Hessian pass).
 
     Examples
     --------
-    >>> scratch_rows(51)
-    2570
+    >>> scratch_rows(51), scratch_rows(51, GRAM_BYTES)
+    (2570, 41120)
     """
-    return max(64, _SCRATCH_BYTES // (8 * max(1, n_columns)))
-
-
-def gram_rows(n_columns: int) -> int:
-    """Rows per block so that a float64 block of `n_columns` columns takes about 16 MiB.
-
-    Examples
-    --------
-    >>> gram_rows(51)
-    41120
-    """
-    return max(256, _GRAM_BYTES // (8 * max(1, n_columns)))
+    return max(64, nbytes // (8 * max(1, n_columns)))
 
 
 def add_weighted_gram(
@@ -223,67 +211,3 @@ def add_class_grams(
     for j in range(J):
         for l in range(j + 1, J):
             out[l, j] = out[j, l].T
-
-
-def rows_loss_grad_hess(
-    X: NDArray,
-    y: NDArray,
-    sw: NDArray | None,
-    W: NDArray,
-    b: NDArray,
-    *,
-    link: Link,
-    row_weight: float,
-    fit_intercept: bool,
-) -> tuple[float, NDArray, NDArray, NDArray]:
-    """``(L, dL/dW, dL/db, H)`` of the rows of X in one blocked pass (float64).
-
-    ``H`` is the Hessian of ``L = sum_i s_i l_i`` in the parameter layout of
-    :func:`~logloss.objectives.linear.pack_linear` (W row-major, then b): entry
-    ``(j K' + c, l K' + e)`` couples feature j of class c with feature l of class e, the
-    intercept being feature ``n_features``. Per block: the logits, loss and gradient from
-    :func:`~logloss.objectives.linear_block.block_loss_grad`, then the weighted Gram
-    matrices of :func:`add_class_grams` (sigmoid: one, with weights ``s p (1 - p)``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.array([[1.0], [-1.0]])
-    >>> L, gW, gb, H = rows_loss_grad_hess(X, np.array([1.0, 0.0]), None, np.zeros((1, 1)),
-    ...                                    np.zeros(1), link="sigmoid", row_weight=1.0,
-    ...                                    fit_intercept=True)
-    >>> round(L, 6), gW.ravel(), H          # 2 log 2; H = sum p (1 - p) [x, 1][x, 1]^T
-    (1.386294, array([-1.]), array([[0.5, 0. ],
-           [0. , 0.5]]))
-    """
-    n, d = X.shape
-    k = W.shape[1]
-    dp = d + 1 if fit_intercept else d
-    intercept: Intercept = "last" if fit_intercept else None
-    step = gram_rows(dp)
-    scratch = np.empty((min(scratch_rows(dp), n), dp))
-    Z = np.empty((min(step, n), k), dtype=X.dtype)
-    curv = np.empty((min(step, n), k), dtype=X.dtype)
-    gW = np.zeros((d, k))
-    gb = np.zeros(k)
-    blocks = np.zeros((k, k, dp, dp))
-    loss = 0.0
-    for start in range(0, n, step):
-        stop = min(start + step, n)
-        Xb = row_block(X, start, stop)
-        swb = None if sw is None else sw[start:stop]
-        cb = curv[: stop - start]
-        loss += block_loss_grad(
-            Xb, y[start:stop], swb, W, b, Z[: stop - start], link=link,
-            row_weight=row_weight, need_grad=True, fit_intercept=fit_intercept,
-            gW=gW, gb=gb, curvature=cb,
-        )  # fmt: skip
-        if link == "sigmoid":
-            # the curvature is already s_i p_i (1 - p_i)
-            add_weighted_gram(blocks[0, 0], Xb, cb[:, 0], intercept=intercept, scratch=scratch)
-        else:
-            s = row_weight if swb is None else swb
-            add_class_grams(blocks, Xb, cb, s, intercept=intercept, scratch=scratch, complete=True)
-    # blocks[c, e, j, l] -> H[j K + c, l K + e]
-    H = np.ascontiguousarray(blocks.transpose(2, 0, 3, 1)).reshape(dp * k, dp * k)
-    return loss, gW, gb, H

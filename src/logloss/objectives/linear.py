@@ -8,8 +8,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._rows import Link, TrainingRows
-from .hessian import rows_loss_grad_hess
-from .linear_block import block_rows, rows_hessp, rows_loss_grad
+from .hessian import GRAM_BYTES, add_class_grams, add_weighted_gram, scratch_rows
+from .linear_block import block_loss_grad, block_rows, row_block, rows_hessp, rows_loss_grad
 
 
 class LinearObjective(TrainingRows):
@@ -161,7 +161,7 @@ class LinearObjective(TrainingRows):
     def loss_grad_hess(self, theta: NDArray) -> tuple[float, NDArray, NDArray]:
         """Smooth objective, gradient and the full Hessian (n_params x n_params, float64).
 
-        One blocked pass over the rows (:func:`~logloss.objectives.hessian.rows_loss_grad_hess`):
+        One blocked pass over the rows (the kernel of :mod:`logloss.objectives.hessian`):
         ``H = sum_i s~_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T + alpha/S`` on the
         coefficients' diagonal, with ``z_i = [x_i, 1]`` and the entries in the layout of
         :meth:`pack` (sigmoid: ``sum_i s~_i p_i (1 - p_i) z_i z_i^T``). Meant for few
@@ -176,11 +176,7 @@ class LinearObjective(TrainingRows):
         >>> H @ np.array([1.0, 0.0, 0.0])          # the same as hessp's column
         array([0.16666667, 0.08333333, 0.16666667])
         """
-        W, b = self.unpack(theta)
-        loss, gW, gb, H = rows_loss_grad_hess(
-            self.X, self.y, self.sw, W, b, link=self.link, row_weight=1.0 / self.n_samples,
-            fit_intercept=self.fit_intercept,
-        )  # fmt: skip
+        loss, gW, gb, H = self._hessian_pass(*self.unpack(theta))
         reg = self.alpha / self.sw_sum
         W64 = np.asarray(theta[: self.n_coef], dtype=np.float64)
         loss += 0.5 * reg * float(W64 @ W64)
@@ -189,6 +185,46 @@ class LinearObjective(TrainingRows):
             grad = np.concatenate([grad, gb])
         H[np.arange(self.n_coef), np.arange(self.n_coef)] += reg
         return loss, grad, H
+
+    def _hessian_pass(self, W: NDArray, b: NDArray) -> tuple[float, NDArray, NDArray, NDArray]:
+        """``(L, dL/dW, dL/db, H)`` of the data term in one blocked pass (float64).
+
+        Per block of rows: the logits, loss and gradient from
+        :func:`~logloss.objectives.linear_block.block_loss_grad` (which keeps the
+        probabilities, or ``s p (1 - p)`` for a sigmoid), then the weighted Gram matrices
+        of :mod:`logloss.objectives.hessian` with the ones column of the intercept last,
+        so that ``H[j K' + c, l K' + e]`` couples feature j of class c with feature l of
+        class e (the intercept is feature ``n_features``): the layout of :meth:`pack`.
+        """
+        X, n, d, k = self.X, self.n_samples, self.n_features, self.k
+        dp = d + 1 if self.fit_intercept else d
+        intercept = "last" if self.fit_intercept else None
+        step = scratch_rows(dp, GRAM_BYTES)
+        scratch = np.empty((min(scratch_rows(dp), n), dp))
+        Z = np.empty((min(step, n), k), dtype=X.dtype)
+        curv = np.empty((min(step, n), k), dtype=X.dtype)
+        gW, gb = np.zeros((d, k)), np.zeros(k)
+        blocks = np.zeros((k, k, dp, dp))
+        loss = 0.0
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            Xb = row_block(X, start, stop)
+            swb = None if self.sw is None else self.sw[start:stop]
+            cb = curv[: stop - start]
+            loss += block_loss_grad(
+                Xb, self.y[start:stop], swb, W, b, Z[: stop - start], link=self.link,
+                row_weight=1.0 / n, need_grad=True, fit_intercept=self.fit_intercept,
+                gW=gW, gb=gb, curvature=cb,
+            )  # fmt: skip
+            if self.link == "sigmoid":  # the curvature is already s_i p_i (1 - p_i)
+                add_weighted_gram(blocks[0, 0], Xb, cb[:, 0], intercept=intercept, scratch=scratch)
+            else:
+                s = 1.0 / n if swb is None else swb
+                add_class_grams(blocks, Xb, cb, s, intercept=intercept, scratch=scratch,
+                                complete=True)  # fmt: skip
+        # blocks[c, e, j, l] -> H[j K' + c, l K' + e]
+        H = np.ascontiguousarray(blocks.transpose(2, 0, 3, 1)).reshape(dp * k, dp * k)
+        return loss, gW, gb, H
 
     @property
     def flat_directions(self) -> NDArray:
