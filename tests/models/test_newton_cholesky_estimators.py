@@ -150,3 +150,20 @@ def test_warm_start_callback_and_max_iter():
 
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
         LogisticRegression(solver=SOLVER, max_iter=2, tol=1e-12).fit(X, y)
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_a_fit_for_inference_gives_statsmodels_standard_errors(k):
+    sm = pytest.importorskip("statsmodels.api")
+    from logloss.stats import NotConvergedWarning, infer
+
+    X, y, _ = _data(n=1500, d=3, k=k, seed=10)
+    Est = LogisticRegression if k == 2 else SoftmaxRegression
+    model = Est(penalty=None, solver=SOLVER, tol=1e-8).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotConvergedWarning)
+        ours = infer(model, X, y)
+    Z = sm.add_constant(X)
+    ref = (sm.Logit if k == 2 else sm.MNLogit)(y, Z).fit(disp=0)
+    np.testing.assert_allclose(ours.params, ref.params, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ours.bse, ref.bse, rtol=1e-6)
