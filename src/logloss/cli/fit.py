@@ -104,7 +104,7 @@ Solver = Annotated[
     typer.Option(
         "--solver",
         show_default=False,
-        help="lbfgs, newton, gd, sgd or adam (linear); adam, sgd or "
+        help="lbfgs, newton, newton-cholesky, gd, sgd or adam (linear); adam, sgd or "
         "lbfgs (mlp). Default: lbfgs (linear), adam (mlp).",
     ),
 ]

@@ -33,7 +33,7 @@ from ._prediction import LogitClassifierMixin
 
 PENALTIES = ("l2", "l1", "elasticnet", "firth", None)
 # the solvers penalty="firth" accepts: both run its own Newton iteration (solvers.firth)
-FIRTH_SOLVERS = ("lbfgs", "newton")
+FIRTH_SOLVERS = ("lbfgs", "newton", "newton-cholesky")
 LINEAR_SOLVERS = SOLVERS
 
 
@@ -53,7 +53,7 @@ class LinearParams(TrainingParams):
         if self.penalty == "firth" and self.solver not in FIRTH_SOLVERS:
             raise ValueError(
                 f"`penalty`='firth' is fitted by its own Newton iteration with step-halving "
-                f"(solver 'lbfgs', the default, or 'newton'); got solver={self.solver!r}"
+                f"(solver 'lbfgs', the default, 'newton' or 'newton-cholesky'); got solver={self.solver!r}"
             )
         if self.l1 > 0.0 and self.solver not in PROXIMAL_SOLVERS:
             raise ValueError(
@@ -158,21 +158,25 @@ class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
     ----------
     penalty : {"l2", "l1", "elasticnet", "firth", None}, default="l2"
         The penalty on the coefficients. "l1" and "elasticnet" need solver "gd" or
-        "sgd" (proximal steps); "lbfgs", "newton" and "adam" refuse them with a
-        ``ValueError`` (no OWL-QN is attempted). "firth": Firth's bias-reduced
+        "sgd" (proximal steps); "lbfgs", "newton", "newton-cholesky" and "adam" refuse
+        them with a ``ValueError`` (no OWL-QN is attempted). "firth": Firth's bias-reduced
         penalised likelihood :math:`l(\\beta) + \\frac12 \\log\\det I(\\beta)` of a
         binary model (R's ``logistf``; finite estimates under separation), maximised by
-        Newton's method with step-halving (:mod:`logloss.solvers.firth`) with either
-        solver "lbfgs" or "newton"; ``C`` and ``l1_ratio`` do not apply to it, ``tol``
-        bounds Firth's modified score (a sum over the rows), and
+        Newton's method with step-halving (:mod:`logloss.solvers.firth`) with solver
+        "lbfgs", "newton" or "newton-cholesky"; ``C`` and ``l1_ratio`` do not apply to it,
+        ``tol`` bounds Firth's modified score (a sum over the rows), and
         :func:`logloss.stats.infer` gives its profile-likelihood inference.
     C : float, default=1.0
         Inverse penalty strength, > 0; ``np.inf`` means no penalty.
     l1_ratio : float, default=0.5
         Mixing of the elastic net, in [0, 1] (used only with ``penalty="elasticnet"``).
-    solver : {"lbfgs", "newton", "gd", "sgd", "adam"}, default="lbfgs"
+    solver : {"lbfgs", "newton", "newton-cholesky", "gd", "sgd", "adam"}, default="lbfgs"
         "lbfgs": scipy's L-BFGS-B; "newton": scipy's trust-region Newton-CG with exact
-        Hessian-vector products; "gd": full-batch gradient descent (backtracking when
+        Hessian-vector products; "newton-cholesky": Newton steps on the full Hessian (one
+        pass per iteration, a Cholesky solve, a line search) for few parameters (features
+        x classes up to a few thousand), the fit to use before :func:`logloss.stats.infer`
+        (it warns with a ``SingularHessianWarning`` when collinear columns without a
+        penalty make the Hessian singular); "gd": full-batch gradient descent (backtracking when
         ``learning_rate="auto"``); "sgd": mini-batch SGD with Nesterov momentum; "adam".
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
@@ -181,7 +185,8 @@ class LogisticRegression(FitSkeleton, LogitClassifierMixin, BaseEstimator):
     max_iter : int, default=100
         Iterations (epochs for "sgd" and "adam").
     tol : float, default=1e-4
-        "lbfgs"/"gd": largest absolute gradient entry; "newton": Euclidean gradient norm;
+        "lbfgs"/"newton-cholesky"/"gd": largest absolute gradient entry; "newton":
+        Euclidean gradient norm;
         "sgd"/"adam": loss improvement per epoch that counts as progress.
     learning_rate : float or "auto", default="auto"
         Step size of "gd", "sgd", "adam" ("auto": backtracking for gd, 0.01 for sgd, 0.001

@@ -8,7 +8,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._rows import Link, TrainingRows
-from .linear_block import block_rows, rows_hessp, rows_loss_grad
+from .hessian import GRAM_BYTES, add_class_grams, add_weighted_gram, scratch_rows
+from .linear_block import block_loss_grad, block_rows, row_block, rows_hessp, rows_loss_grad
 
 
 class LinearObjective(TrainingRows):
@@ -156,6 +157,100 @@ class LinearObjective(TrainingRows):
             return np.concatenate([res, ob]) if self.fit_intercept else res
 
         return loss, grad, hessp
+
+    def loss_grad_hess(self, theta: NDArray) -> tuple[float, NDArray, NDArray]:
+        """Smooth objective, gradient and the full Hessian (n_params x n_params, float64).
+
+        One blocked pass over the rows (the kernel of :mod:`logloss.objectives.hessian`):
+        ``H = sum_i s~_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T + alpha/S`` on the
+        coefficients' diagonal, with ``z_i = [x_i, 1]`` and the entries in the layout of
+        :meth:`pack` (sigmoid: ``sum_i s~_i p_i (1 - p_i) z_i z_i^T``). Meant for few
+        parameters (up to a few thousand): H takes ``n_params**2`` float64 entries.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+        >>> f = LinearObjective(X, np.array([0, 1, 1]), n_classes=2, link="sigmoid")
+        >>> loss, grad, H = f.loss_grad_hess(np.zeros(f.n_params))
+        >>> H @ np.array([1.0, 0.0, 0.0])          # the same as hessp's column
+        array([0.16666667, 0.08333333, 0.16666667])
+        """
+        loss, gW, gb, H = self._hessian_pass(*self.unpack(theta))
+        reg = self.alpha / self.sw_sum
+        W64 = np.asarray(theta[: self.n_coef], dtype=np.float64)
+        loss += 0.5 * reg * float(W64 @ W64)
+        grad = gW.reshape(-1) + reg * W64
+        if self.fit_intercept:
+            grad = np.concatenate([grad, gb])
+        H[np.arange(self.n_coef), np.arange(self.n_coef)] += reg
+        return loss, grad, H
+
+    def _hessian_pass(self, W: NDArray, b: NDArray) -> tuple[float, NDArray, NDArray, NDArray]:
+        """``(L, dL/dW, dL/db, H)`` of the data term in one blocked pass (float64).
+
+        Per block of rows: the logits, loss and gradient from
+        :func:`~logloss.objectives.linear_block.block_loss_grad` (which keeps the
+        probabilities, or ``s p (1 - p)`` for a sigmoid), then the weighted Gram matrices
+        of :mod:`logloss.objectives.hessian` with the ones column of the intercept last,
+        so that ``H[j K' + c, l K' + e]`` couples feature j of class c with feature l of
+        class e (the intercept is feature ``n_features``): the layout of :meth:`pack`.
+        """
+        X, n, d, k = self.X, self.n_samples, self.n_features, self.k
+        dp = d + 1 if self.fit_intercept else d
+        intercept = "last" if self.fit_intercept else None
+        step = scratch_rows(dp, GRAM_BYTES)
+        scratch = np.empty((min(scratch_rows(dp), n), dp))
+        Z = np.empty((min(step, n), k), dtype=X.dtype)
+        curv = np.empty((min(step, n), k), dtype=X.dtype)
+        gW, gb = np.zeros((d, k)), np.zeros(k)
+        blocks = np.zeros((k, k, dp, dp))
+        loss = 0.0
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            Xb = row_block(X, start, stop)
+            swb = None if self.sw is None else self.sw[start:stop]
+            cb = curv[: stop - start]
+            loss += block_loss_grad(
+                Xb, self.y[start:stop], swb, W, b, Z[: stop - start], link=self.link,
+                row_weight=1.0 / n, need_grad=True, fit_intercept=self.fit_intercept,
+                gW=gW, gb=gb, curvature=cb,
+            )  # fmt: skip
+            if self.link == "sigmoid":  # the curvature is already s_i p_i (1 - p_i)
+                add_weighted_gram(blocks[0, 0], Xb, cb[:, 0], intercept=intercept, scratch=scratch)
+            else:
+                s = 1.0 / n if swb is None else swb
+                add_class_grams(blocks, Xb, cb, s, intercept=intercept, scratch=scratch,
+                                complete=True)  # fmt: skip
+        # blocks[c, e, j, l] -> H[j K' + c, l K' + e]
+        H = np.ascontiguousarray(blocks.transpose(2, 0, 3, 1)).reshape(dp * k, dp * k)
+        return loss, gW, gb, H
+
+    @property
+    def flat_directions(self) -> NDArray:
+        """Orthonormal directions (n_params, r) along which the objective is constant.
+
+        A softmax's probabilities do not change when the same number is added to every
+        class's intercept, nor (with no L2 penalty) to every class's coefficient of one
+        feature: the Hessian is singular along these shifts and the gradient has no part
+        in them. Empty (r = 0) for a sigmoid.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> f = LinearObjective(np.ones((2, 1)), np.array([0, 1]), n_classes=2, alpha=1.0)
+        >>> f.flat_directions.T                  # the intercept shift only
+        array([[0.        , 0.        , 0.70710678, 0.70710678]])
+        """
+        if self.link != "softmax":
+            return np.zeros((self.n_params, 0))
+        rows = list(range(self.n_features)) if self.alpha == 0.0 else []
+        if self.fit_intercept:
+            rows.append(self.n_features)
+        N = np.zeros((self.n_params, len(rows)))
+        for col, j in enumerate(rows):
+            N[j * self.k : (j + 1) * self.k, col] = 1.0 / np.sqrt(self.k)
+        return N
 
     def hessp(self, theta: NDArray, v: NDArray) -> NDArray:
         """Hessian of the smooth objective at `theta` times the vector `v` (float64).

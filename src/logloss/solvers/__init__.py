@@ -3,11 +3,14 @@
 Two come from :mod:`scipy.optimize` (:mod:`.scipy_methods`): ``"lbfgs"`` and ``"newton"``
 (trust-region Newton-CG with the objective's Hessian-vector product closure). Three are
 ours (:mod:`.first_order`): ``"gd"``, ``"sgd"`` and ``"adam"``, named steps over one
-state in one loop. :func:`minimize` dispatches to them; :data:`SOLVERS` lists them all.
+state in one loop. ``"newton-cholesky"`` (:mod:`.newton_cholesky`) takes Newton steps on
+the objective's full Hessian (one blocked pass per iteration, a Cholesky solve): for
+models with few parameters, and the fit meant for :func:`logloss.stats.infer`.
+:func:`minimize` dispatches to them; :data:`SOLVERS` lists them all.
 
 An L1 penalty ``beta * ||x[mask]||_1`` (``objective.l1_scale`` > 0) is handled by a
 proximal step after each gd or sgd update, soft-thresholding ``x <- sign(x) max(|x| - lr
-beta, 0)`` on the penalised entries; lbfgs, newton and adam refuse it.
+beta, 0)`` on the penalised entries; lbfgs, newton, newton-cholesky and adam refuse it.
 
 Every solver returns an :class:`OptimizeResult`. Interrupting with Ctrl-C (a
 ``KeyboardInterrupt``, also one raised by the callback) stops cleanly and returns the best
@@ -18,7 +21,7 @@ loss 100 times its starting value) raises :class:`DivergenceError` naming the st
 
 from __future__ import annotations
 
-from .dispatch import SOLVERS, minimize
+from .dispatch import HESSIAN_SOLVERS, SOLVERS, minimize
 from .first_order import (
     FIRST_ORDER_SOLVERS,
     PROXIMAL_SOLVERS,
@@ -26,6 +29,7 @@ from .first_order import (
     STOCHASTIC_SOLVERS,
     soft_threshold,
 )
+from .newton_cholesky import NEWTON_CHOLESKY, SingularHessianWarning, newton_step
 from .result import (
     DivergenceError,
     FitInterruptedWarning,
@@ -37,6 +41,8 @@ from .scipy_methods import SCIPY_SOLVERS
 
 __all__ = [
     "FIRST_ORDER_SOLVERS",
+    "HESSIAN_SOLVERS",
+    "NEWTON_CHOLESKY",
     "PROXIMAL_SOLVERS",
     "SCHEDULES",
     "SCIPY_SOLVERS",
@@ -47,6 +53,8 @@ __all__ = [
     "IterationInfo",
     "Objective",
     "OptimizeResult",
+    "SingularHessianWarning",
     "minimize",
+    "newton_step",
     "soft_threshold",
 ]

@@ -14,12 +14,15 @@ from .first_order import (
     FirstOrderOptions,
     minimize_first_order,
 )
+from .newton_cholesky import NEWTON_CHOLESKY, minimize_newton_cholesky
 from .result import IterationInfo, Objective, OptimizeResult
 from .scipy_methods import SCIPY_SOLVERS, minimize_scipy
 
 # Every solver, in the order the error messages list them; the estimators and the Dask
 # path take their subsets from here.
-SOLVERS = (*SCIPY_SOLVERS, *FIRST_ORDER_SOLVERS)
+SOLVERS = (*SCIPY_SOLVERS, NEWTON_CHOLESKY, *FIRST_ORDER_SOLVERS)
+# The solvers that need the objective's full Hessian (``loss_grad_hess``): few parameters
+HESSIAN_SOLVERS = (NEWTON_CHOLESKY,)
 
 
 def minimize(
@@ -48,7 +51,9 @@ def minimize(
 
     The objective is a callable ``(loss, grad) = objective(x)``; ``"newton"`` also uses
     ``objective.loss_grad_hessp(x)`` (the loss, the gradient and a Hessian-vector product
-    closure ``hessp(v)``), ``"sgd"``/``"adam"`` use ``objective.minibatch(x, rows)``,
+    closure ``hessp(v)``), ``"newton-cholesky"`` uses ``objective.loss_grad_hess(x)`` (the
+    full Hessian) and ``objective.flat_directions`` when present, ``"sgd"``/``"adam"`` use
+    ``objective.minibatch(x, rows)``,
     and an L1 part is read from ``objective.l1_scale`` and ``objective.penalty_mask``.
 
     Parameters
@@ -57,13 +62,13 @@ def minimize(
         The function to minimise.
     x0 : ndarray of shape (n_params,)
         Starting point (not modified).
-    solver : {"lbfgs", "newton", "gd", "sgd", "adam"}
+    solver : {"lbfgs", "newton", "newton-cholesky", "gd", "sgd", "adam"}
         The method (see :mod:`logloss.solvers`).
     max_iter : int
         Iterations (epochs for sgd and adam).
     tol : float
-        Gradient tolerance (lbfgs, newton, gd) or the loss improvement that counts as
-        progress (sgd, adam: stop after `n_iter_no_change` epochs without it).
+        Gradient tolerance (lbfgs, newton, newton-cholesky, gd) or the loss improvement
+        that counts as progress (sgd, adam: stop after `n_iter_no_change` epochs without it).
     learning_rate : float or "auto"
         Step size of gd, sgd and adam; "auto" is backtracking for gd, 0.01 for sgd and
         0.001 for adam.
@@ -111,6 +116,8 @@ def minimize(
         raise ValueError(
             f"an L1 penalty needs a proximal solver ('gd' or 'sgd'); got solver={solver!r}"
         )
+    if solver == NEWTON_CHOLESKY:
+        return minimize_newton_cholesky(objective, x0, max_iter, tol, callback)
     if solver in SCIPY_SOLVERS:
         return minimize_scipy(objective, x0, solver, max_iter, tol, lbfgs_memory, callback)
     options = FirstOrderOptions(

@@ -15,8 +15,10 @@ and, with frequency weights ``w_i`` (a row of weight 2 counts as the row twice),
     S_g      = sum_{i in g} w_i r_i (x) z_i                  (cluster score sums)
 
 The parameter vector is equation-major (all of equation 0's coefficients first), as
-statsmodels' ``MNLogit`` flattens ``params`` in Fortran order. Each block of rows is
-copied to float64 once; nothing of size n x n (nor n x q for q > d) outlives a block.
+statsmodels' ``MNLogit`` flattens ``params`` in Fortran order. The information comes
+from the kernel the ``"newton-cholesky"`` solver runs on (:mod:`logloss.objectives.hessian`:
+per block of rows and pair of equations, one syrk on a float64 scaled copy of the block);
+nothing of size n x n (nor n x q for q > d) outlives a block.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .._stable import log_softmax
+from .._stable import log_sigmoid, log_softmax
+from ..objectives.hessian import add_class_grams, add_weighted_gram, scratch_rows
 
 # rows per block: about 2**21 float64 entries of the design
 _BLOCK_ENTRIES = 1 << 21
@@ -57,12 +60,6 @@ def design_block(X: NDArray, start: int, stop: int, fit_intercept: bool) -> NDAr
     return Z
 
 
-def block_log_probs(Z: NDArray, B: NDArray) -> NDArray:
-    """log p of shape (m, J + 1): log-softmax of ``[0, Z B]``."""
-    eta = Z @ B
-    return log_softmax(np.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1), axis=1)
-
-
 def information_pass(
     X: NDArray,
     y: NDArray,
@@ -80,72 +77,92 @@ def information_pass(
     `y` holds class indices (0 is the reference class); `groups` integer codes in
     ``[0, n_groups)`` when cluster sums are wanted; `margins` (binary only) also
     accumulates what the average marginal effects and their delta-method Jacobian need.
+    The information is the solver's blocked kernel
+    (:func:`logloss.objectives.hessian.add_class_grams`: one syrk per pair of equations on
+    a float64 scaled copy of the block); the design with its ones column is built only for
+    the robust and cluster sums.
     """
     n = X.shape[0]
     d, J = B.shape
     q = d * J
-    H = np.zeros((q, q))
+    intercept = "first" if fit_intercept else None
+    G = np.zeros((J, J, d, d))  # the information's blocks per pair of equations
     M = np.zeros((q, q)) if meat else None
     S = np.zeros((n_groups, q)) if groups is not None else None
-    score = np.zeros(q)
+    score = np.zeros((J, d))
     llf = 0.0
     dens_sum = 0.0
     dens_grad = np.zeros(d) if margins else None
     w_total = 0.0
     max_own = -np.inf
     rows = max(1, _BLOCK_ENTRIES // max(q, 1))  # U and the cluster scores hold m x q
+    scratch = np.empty((min(scratch_rows(d), n), d))
     for start in range(0, n, rows):
         stop = min(n, start + rows)
-        Z = design_block(X, start, stop, fit_intercept)
+        Xb = X[start:stop]
         yb = y[start:stop]
         w = np.ones(stop - start) if sample_weight is None else sample_weight[start:stop]
-        logp = block_log_probs(Z, B)
+        logp = _log_probs(Xb, B, fit_intercept)
         own = logp[np.arange(stop - start), yb]
         llf += float(w @ own)
         max_own = max(max_own, float(own.max()))
         P = np.exp(logp[:, 1:])
+        # 1 - p as -expm1(log p): exact where p is near 1
+        Q = -np.expm1(logp[:, 1:])
         R = -P
         pos = np.flatnonzero(yb > 0)
-        # r_ij = 1{y_i = j + 1} - p_ij; 1 - p as -expm1(log p), exact where p is near 1
-        R[pos, yb[pos] - 1] = -np.expm1(logp[pos, yb[pos]])
-        for j in range(J):
-            score[j * d : (j + 1) * d] += Z.T @ (w * R[:, j])
-        # Every sum is written as A^T A, which NumPy hands to BLAS syrk (many times faster
-        # for a tall, thin A than a general product with a transposed operand), with
-        # weights computed without cancellation (1 - p as -expm1(log p)):
-        #   H_(j,j) = S^T S,  S_i = sqrt(w_i p_ij (1 - p_ij)) z_i
-        #   H_(j,l) = -S^T S, S_i = sqrt(w_i p_ij p_il) z_i          (j != l)
-        #   M = U^T U,  U_i = sqrt(w_i) r_i (x) z_i
-        for j in range(J):
-            for l in range(j, J):
-                if j == l:
-                    c = w * np.exp(logp[:, j + 1]) * -np.expm1(logp[:, j + 1])
-                else:
-                    c = w * np.exp(logp[:, j + 1] + logp[:, l + 1])
-                Sjl = np.sqrt(c)[:, None] * Z
-                block = Sjl.T @ Sjl
-                H[j * d : (j + 1) * d, l * d : (l + 1) * d] += block if j == l else -block
-                if j != l:
-                    H[l * d : (l + 1) * d, j * d : (j + 1) * d] -= block
-        sw_rows = np.sqrt(w)
-        if M is not None:
-            U = _kron_rows(sw_rows[:, None] * R, Z)
-            M += U.T @ U
-        if S is not None:
-            # per-row scores r_i (x) z_i, equation-major, then summed within clusters
-            rowscores = _kron_rows(w[:, None] * R, Z)
-            np.add.at(S, groups[start:stop], rowscores)
+        # r_ij = 1{y_i = j + 1} - p_ij
+        R[pos, yb[pos] - 1] = Q[pos, yb[pos] - 1]
+        _add_design_product(score, Xb, w[:, None] * R, fit_intercept)
+        #   H_(j,j) = sum_i w_i p_ij (1 - p_ij) z_i z_i^T,  H_(j,l) = -sum_i w_i p_ij p_il z_i z_i^T
+        add_class_grams(G, Xb, P, w, intercept=intercept, one_minus=Q, scratch=scratch)
+        if M is not None and J == 1:
+            # M = sum_i w_i r_i^2 z_i z_i^T: a weighted Gram matrix too
+            add_weighted_gram(M, Xb, w * R[:, 0] ** 2, intercept=intercept, scratch=scratch)
+        elif M is not None or S is not None:
+            Z = design_block(X, start, stop, fit_intercept)
+            if M is not None:
+                # M = U^T U,  U_i = sqrt(w_i) r_i (x) z_i (one syrk)
+                U = _kron_rows(np.sqrt(w)[:, None] * R, Z)
+                M += U.T @ U
+            if S is not None:
+                # per-row scores r_i (x) z_i, equation-major, then summed within clusters
+                np.add.at(S, groups[start:stop], _kron_rows(w[:, None] * R, Z))
         if margins:
             dens = np.exp(logp[:, 0] + logp[:, 1])  # d p / d eta = p (1 - p)
             dens_sum += float(w @ dens)
             # d^2 p / d eta^2 = p (1 - p) (1 - 2p), and 1 - 2p = p_0 - p_1
-            dens_grad += Z.T @ (w * dens * (np.exp(logp[:, 0]) - P[:, 0]))
+            v = w * dens * (np.exp(logp[:, 0]) - P[:, 0])
+            _add_design_product(dens_grad[None, :], Xb, v[:, None], fit_intercept)
             w_total += float(w.sum())
-    info = Information(llf, score, H, M, S, float(np.exp(max_own)))
+    H = np.ascontiguousarray(G.transpose(0, 2, 1, 3)).reshape(q, q)
+    info = Information(llf, score.reshape(-1), H, M, S, float(np.exp(max_own)))
     if margins:
         info.density_mean = dens_sum / w_total
         info.density_grad = dens_grad / w_total
     return info
+
+
+def _log_probs(Xb: NDArray, B: NDArray, fit_intercept: bool) -> NDArray:
+    """log p of shape (m, J + 1) from the rows of X: log-softmax of ``[0, [1, X] B]``."""
+    eta = Xb @ B[1:] + B[0] if fit_intercept else Xb @ B
+    if eta.shape[1] == 1:
+        # two classes: log p_0 = log sigmoid(-eta), log p_1 = log sigmoid(eta), column-wise
+        # (a strided log-softmax over pairs costs several times more)
+        out = np.empty((eta.shape[0], 2))
+        out[:, 0] = log_sigmoid(-eta[:, 0])
+        out[:, 1] = log_sigmoid(eta[:, 0])
+        return out
+    return log_softmax(np.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1), axis=1)
+
+
+def _add_design_product(out: NDArray, Xb: NDArray, V: NDArray, fit_intercept: bool) -> None:
+    """``out[j] += Z^T V[:, j]`` for Z = [1, Xb] (or Xb), without forming Z: (J, d) += ..."""
+    if fit_intercept:
+        out[:, 0] += np.ones(V.shape[0]) @ V  # BLAS: a column sum of a strided V is slow
+        out[:, 1:] += (Xb.T @ V).T
+    else:
+        out += (Xb.T @ V).T
 
 
 def _kron_rows(a: NDArray, Z: NDArray) -> NDArray:
@@ -160,7 +177,7 @@ def loglike(X: NDArray, y: NDArray, B: NDArray, sample_weight, fit_intercept: bo
     total = 0.0
     for start in range(0, X.shape[0], rows):
         stop = min(X.shape[0], start + rows)
-        logp = block_log_probs(design_block(X, start, stop, fit_intercept), B)
+        logp = _log_probs(X[start:stop], B, fit_intercept)
         w = 1.0 if sample_weight is None else sample_weight[start:stop]
         total += float(np.sum(w * logp[np.arange(stop - start), y[start:stop]]))
     return total
