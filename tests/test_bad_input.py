@@ -262,7 +262,8 @@ CASES = [
     ("lr-C-string", lambda: ll.LogisticRegression(C="big").fit(X, YB), ValueError,
      r"`C` must be a number in \(0, inf\); got 'big' \(str\)"),
     ("lr-solver", lambda: ll.LogisticRegression(solver="sag").fit(X, YB), ValueError,
-     r"`solver` must be one of 'lbfgs', 'newton', 'newton-cholesky', 'gd', 'sgd', 'adam'; got 'sag'"),
+     r"`solver` must be one of 'lbfgs', 'newton', 'newton-cholesky', 'gd', 'sgd', 'adam'; "
+     r"got 'sag'"),
     ("lr-max-iter", lambda: ll.LogisticRegression(max_iter=0).fit(X, YB), ValueError,
      r"`max_iter` must be an integer >= 1; got 0"),
     ("lr-tol", lambda: ll.LogisticRegression(tol=-1.0).fit(X, YB), ValueError,

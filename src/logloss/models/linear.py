@@ -52,8 +52,9 @@ class LinearParams(TrainingParams):
     def __post_init__(self) -> None:
         if self.penalty == "firth" and self.solver not in FIRTH_SOLVERS:
             raise ValueError(
-                f"`penalty`='firth' is fitted by its own Newton iteration with step-halving "
-                f"(solver 'lbfgs', the default, 'newton' or 'newton-cholesky'); got solver={self.solver!r}"
+                "`penalty`='firth' is fitted by its own Newton iteration with step-halving "
+                "(solver 'lbfgs', the default, 'newton' or 'newton-cholesky'); "
+                f"got solver={self.solver!r}"
             )
         if self.l1 > 0.0 and self.solver not in PROXIMAL_SOLVERS:
             raise ValueError(
