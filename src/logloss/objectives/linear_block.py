@@ -14,10 +14,13 @@ logits ``z_i = x_i W + b`` and the cross-entropy ``l_i = l(z_i, y_i)``:
 
 The penalty is not included: it needs only the parameters and is added by the caller.
 
-X may be a ``scipy.sparse`` CSR matrix: the logits ``X W`` and the gradient ``X^T G``
-are then scipy's sparse-times-dense products, the loss kernels run on the dense (n, K')
-logits of a block as for dense X, and a block of rows is a view of X's arrays; X is
-never densified.
+X may be a ``scipy.sparse`` CSR matrix, never densified. The fused sparse kernels
+(``_kernels.csr_loss_grad``, ``_kernels.csr_hessp``) then compute the logits, the loss,
+``X^T G`` and the Hessian-vector product in one pass over the nonzeros of all rows (no
+(n, K') logits are held). Where they do not apply (numba disabled or missing, indices
+neither int32 nor int64, a non-finite loss, whose error the unfused path raises) the
+unfused path runs: scipy's sparse-times-dense products for ``X W`` and ``X^T G``, the loss
+kernels on the dense logits of a block of rows, a block being a view of X's arrays.
 """
 
 from __future__ import annotations
@@ -192,6 +195,15 @@ def rows_loss_grad(
                 gW[:, 0] = gw1
                 gb[0] = gb1
             return loss, gW, gb
+    if is_sparse(X):
+        # the fused CSR kernel; None: the unfused path below (see the module's docstring)
+        fused = _kernels.csr_loss_grad(
+            X.data, X.indices, X.indptr, W, b, y, sw, link=link, row_weight=row_weight,
+            out_gradW=gW, out_gradb=gb, need_grad=need_grad, fit_intercept=fit_intercept,
+            curvature=curvature,
+        )  # fmt: skip
+        if fused is not None:
+            return fused, gW, gb
     step = block_rows(k, X.dtype.itemsize) if block is None else block
     Z = np.empty((min(step, n), k), dtype=X.dtype)
     loss = 0.0
@@ -305,6 +317,14 @@ def rows_hessp(
     (array([[1.25]]), array([0.75]))
     """
     n, k = X.shape[0], V.shape[1]
+    if is_sparse(X):
+        fused = _kernels.csr_hessp(
+            X.data, X.indices, X.indptr, V, vb if fit_intercept else np.zeros_like(vb),
+            curvature, sw, link=link, row_weight=row_weight,
+        )  # fmt: skip
+        if fused is not None:
+            out, ob = fused
+            return out, (ob if fit_intercept else np.zeros(k))
     out = np.zeros((X.shape[1], k), dtype=np.float64)
     ob = np.zeros(k, dtype=np.float64)
     step = block_rows(k, X.dtype.itemsize) if block is None else block
