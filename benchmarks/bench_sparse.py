@@ -207,13 +207,8 @@ def run_kernel(X, y, repeats: int) -> None:
 
 def _kernel_calls(Xd, y, link: str) -> list:
     """[(name, fused call, unfused call)] on one CSR matrix in its dtype."""
-    from logloss.objectives.linear_block import (
-        block_loss_grad,
-        block_rows,
-        row_block,
-        rows_hessp,
-        rows_loss_grad,
-    )
+    from logloss._kernels import csr_hessp, csr_loss_grad
+    from logloss.objectives.linear_block import block_loss_grad, block_rows, row_block
 
     dt = Xd.dtype
     n, d = Xd.shape
@@ -224,8 +219,11 @@ def _kernel_calls(Xd, y, link: str) -> list:
     rw = 1.0 / n
     P = np.empty((n, k), dt)
 
-    def fused():
-        rows_loss_grad(Xd, yy, None, W, b, link=link, row_weight=rw, curvature=P)
+    def fused():  # the kernel itself, whether or not linear_block routes this shape to it
+        csr_loss_grad(
+            Xd.data, Xd.indices, Xd.indptr, W, b, yy, None, link=link, row_weight=rw,
+            out_gradW=np.zeros((d, k)), out_gradb=np.zeros(k), curvature=P,
+        )  # fmt: skip
 
     def unfused():  # the blocks of scipy's products around the dense loss kernels
         gW, gb = np.zeros((d, k)), np.zeros(k)
@@ -240,7 +238,7 @@ def _kernel_calls(Xd, y, link: str) -> list:
             )  # fmt: skip
 
     def hess_fused():
-        rows_hessp(Xd, W, b, P, None, link=link, row_weight=rw)
+        csr_hessp(Xd.data, Xd.indices, Xd.indptr, W, b, P, None, link=link, row_weight=rw)
 
     def hess_unfused():  # scipy's products: U = X W + b, then X^T T
         U = Xd @ W + b

@@ -263,7 +263,8 @@ def test_objective_on_csr_takes_the_fused_kernels_and_equals_dense(link, monkeyp
     np.testing.assert_allclose(ls, ld, rtol=1e-12)
     np.testing.assert_allclose(gs, gd, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(hs(v), hd(v), rtol=1e-12, atol=1e-13)
-    assert set(calls) == {"csr_loss_grad", "csr_hessp"}
+    # linear_block sends one-logit models to scipy's products (faster there)
+    assert set(calls) == ({"csr_loss_grad", "csr_hessp"} if link == "softmax" else set())
 
 
 @pytest.mark.filterwarnings("ignore:.*did not converge")
@@ -273,7 +274,7 @@ def test_warm_up_compiles_what_sparse_fits_use():
 
     warm_up(["float32", "float64"])
     before = compiled_signatures()
-    for name in ("csr_softmax_kernel", "csr_sigmoid_kernel", "csr_hessp_kernel"):
+    for name in ("csr_softmax_kernel", "csr_hessp_kernel"):
         assert before[name] >= 2  # float32, float64
     X = odd_csr(n=200, d=10, seed=11)
     for n_classes in (2, 3):

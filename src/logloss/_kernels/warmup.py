@@ -153,16 +153,13 @@ def _calls(dt: np.dtype, unaligned: bool) -> list[tuple[str, Callable[[], object
 
     def sparse() -> None:
         # a CSR matrix with int32 indices (scipy's choice); every flag is a run-time value,
-        # so one call per kernel compiles what the value-only and gradient calls use
+        # so one call per kernel compiles what the value-only and gradient calls use. Only
+        # the softmax: linear_block sends one-logit (sigmoid) models to scipy's products
         csr = (z.reshape(-1).copy(), np.tile(np.arange(3, dtype=np.int32), 4),
                np.arange(0, 13, 3, dtype=np.int32))  # fmt: skip
-        W, b = np.ones((3, 3), dt), np.zeros(3, dt)
-        P = np.empty((4, 3), dt)
-        for link, Wl, bl, yl in (("softmax", W, b, y), ("sigmoid", W[:, :1].copy(), b[:1], yb[:4])):
-            k = Wl.shape[1]
-            csr_loss_grad(*csr, Wl, bl, yl, None, link=link, row_weight=0.25,
-                          out_gradW=np.zeros((3, k)), out_gradb=np.zeros(k),
-                          curvature=P[:, :k].copy())  # fmt: skip
+        W, b, P = np.ones((3, 3), dt), np.zeros(3, dt), np.empty((4, 3), dt)
+        csr_loss_grad(*csr, W, b, y, None, link="softmax", row_weight=0.25,
+                      out_gradW=np.zeros((3, 3)), out_gradb=np.zeros(3), curvature=P)  # fmt: skip
         csr_hessp(*csr, W, b, P, None, link="softmax", row_weight=0.25)
 
     calls = [
