@@ -94,6 +94,15 @@ def _zero_part(gw, gb):
         gb[c] = 0.0
 
 
+@njit(fastmath=_FM, error_model="numpy", cache=True, inline="always")
+def _part(p, step, n, write, gw, gb):
+    """Rows [r0, r1) of part p; with `write`, the part's partial gradient set to zero."""
+    r0 = min(p * step, n)
+    if write:
+        _zero_part(gw[p], gb[p])
+    return r0, min(r0 + step, n)
+
+
 @njit(parallel=True, fastmath=_FM, error_model="numpy", cache=True)
 def csr_softmax_kernel(
     data, indices, indptr, W, b, y, s, has_s, row_weight, write, keep, curv, loss, bad, gw, gb
@@ -113,11 +122,8 @@ def csr_softmax_kernel(
     ones = np.ones(k, W.dtype)  # no class weights (the objective folds them into s)
     cap = like(W, 0.0)
     for p in prange(parts):
-        r0 = min(p * step, n)
-        r1 = min(r0 + step, n)
+        r0, r1 = _part(p, step, n, write, gw, gb)
         z = np.empty(k, W.dtype)
-        if write:
-            _zero_part(gw[p], gb[p])
         lsum = 0.0
         nbad = 0
         for i in range(r0, r1):
@@ -165,10 +171,7 @@ def csr_sigmoid_kernel(
     w = W[:, 0]
     bb = b[0]
     for p in prange(parts):
-        r0 = min(p * step, n)
-        r1 = min(r0 + step, n)
-        if write:
-            _zero_part(gw[p], gb[p])
+        r0, r1 = _part(p, step, n, write, gw, gb)
         lsum = 0.0
         nbad = 0
         for i in range(r0, r1):
@@ -211,10 +214,8 @@ def csr_hessp_kernel(data, indices, indptr, V, vb, curv, s, has_s, row_weight, s
     k = V.shape[1]
     step = (n + parts - 1) // parts
     for p in prange(parts):
-        r0 = min(p * step, n)
-        r1 = min(r0 + step, n)
+        r0, r1 = _part(p, step, n, True, out, ob)
         u = np.empty(k, V.dtype)
-        _zero_part(out[p], ob[p])
         obp = ob[p]
         for i in range(r0, r1):
             lo = indptr[i]

@@ -42,10 +42,11 @@ _BLOCK_BYTES = 32 << 20
 
 
 # The fused CSR kernels pay where W stays in the cache while the rows' nonzeros gather
-# from it; measured (benchmarks/bench_sparse.py --kernel, 2-core AMD EPYC): a 20-class
-# one-hot problem (2,382 x 20 parameters) 0.44x scipy's products + the dense kernels in
-# CPU time, a 20-class hashed-text one (2**18 x 20) 1.1-1.3x, and every one-logit
-# (sigmoid) problem 1.8-7x, where scipy's gather loop is tighter than numba's.
+# from it. Measured (benchmarks/bench_sparse.py --quick --kernel, best of 7 in CPU time,
+# shared 2-core AMD EPYC), fused against scipy's products + the dense kernels: a 20-class
+# one-hot problem (2,382 x 20 parameters) 0.33-0.51x for the loss and gradient and
+# 0.9-1.1x for a Hessian product; a 20-class hashed-text one (2**18 x 20) 0.9-1.1x and
+# 0.7-1.5x; one-logit (sigmoid) problems 0.85-2.2x and 3-6x, scipy's loop being tighter.
 _FUSED_W_BYTES = 4 << 20
 
 
