@@ -23,9 +23,16 @@ Targets: logloss's default fit at most 0.5x scikit-learn's default lbfgs time at
 objective no worse. The ``peak MB`` column is NumPy's peak allocation during one more
 logloss fit (``tracemalloc``) against the CSR matrix's own size.
 
+``--kernel`` measures instead one evaluation of the loss and gradient (and one
+Hessian-vector product) on each problem: the fused CSR kernels (``_kernels.csr_loss_grad``,
+``csr_hessp``: one pass over the nonzeros) against the unfused path they replace (scipy's
+sparse-times-dense products around the dense loss kernels), best of ``--repeats`` in wall
+time and in process CPU time (all threads).
+
 Usage: ``python benchmarks/bench_sparse.py`` (300,000 rows and 200,000 documents of 2**18
 hashed features; long: every 20-class fit of the text problem has 5.2 million parameters)
-or ``--quick`` (30,000 and 20,000 rows, 2**16 hashed features); ``--only text``.
+or ``--quick`` (30,000 and 20,000 rows, 2**16 hashed features); ``--only text``;
+``--kernel`` (with ``--quick``: a few seconds).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from _machine import cpu_model
 
 
 def onehot_problem(n: int, n_classes: int, seed: int = 0):
@@ -168,13 +176,103 @@ def run(name: str, X, y, repeats: int) -> None:
         print(f"  (scikit-learn lbfgs: {base:.2f} s)")
 
 
+def _best(fn, repeats: int) -> tuple[float, float]:
+    """(best wall s, best CPU s) of `repeats` calls of fn()."""
+    wall = cpu = np.inf
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall = min(wall, time.perf_counter() - w0)
+        cpu = min(cpu, time.process_time() - c0)
+    return wall, cpu
+
+
+def run_kernel(X, y, repeats: int) -> None:
+    """One loss + gradient evaluation (and one Hessian-vector product): fused against unfused,
+    in float64 and float32."""
+    n_classes = int(y.max()) + 1
+    link = "softmax" if n_classes > 2 else "sigmoid"
+    print(f"  ({X.shape[0]:,} x {X.shape[1]:,}, {X.nnz:,} nonzeros, {link})")
+    for dt in (np.float64, np.float32):
+        for what, fused, unfused in _kernel_calls(X.astype(dt), y, link):
+            fused()  # compile (or load) the kernels first
+            fw, fc = _best(fused, repeats)
+            uw, uc = _best(unfused, repeats)
+            print(
+                f"  {np.dtype(dt).name:8s} {what:10s} fused {fw * 1e3:8.2f} ms wall "
+                f"{fc * 1e3:8.2f} ms CPU | scipy+dense {uw * 1e3:8.2f} ms wall "
+                f"{uc * 1e3:8.2f} ms CPU | ratio {fw / uw:5.2f} wall {fc / uc:5.2f} CPU"
+            )
+
+
+def _kernel_calls(Xd, y, link: str) -> list:
+    """[(name, fused call, unfused call)] on one CSR matrix in its dtype."""
+    from logloss._kernels import csr_hessp, csr_loss_grad
+    from logloss.objectives.linear_block import block_loss_grad, block_rows, row_block
+
+    dt = Xd.dtype
+    n, d = Xd.shape
+    k = int(y.max()) + 1 if link == "softmax" else 1
+    yy = y.astype(np.int64) if link == "softmax" else (y == 1).astype(dt)
+    W = (np.random.default_rng(0).normal(size=(d, k)) * 0.1).astype(dt)
+    b = np.zeros(k, dt)
+    rw = 1.0 / n
+    P = np.empty((n, k), dt)
+
+    def fused():  # the kernel itself, whether or not linear_block routes this shape to it
+        csr_loss_grad(
+            Xd.data, Xd.indices, Xd.indptr, W, b, yy, None, link=link, row_weight=rw,
+            out_gradW=np.zeros((d, k)), out_gradb=np.zeros(k), curvature=P,
+        )  # fmt: skip
+
+    def unfused():  # the blocks of scipy's products around the dense loss kernels
+        gW, gb = np.zeros((d, k)), np.zeros(k)
+        step = block_rows(k, dt.itemsize)
+        Z = np.empty((min(step, n), k), dt)
+        for s0 in range(0, n, step):
+            s1 = min(s0 + step, n)
+            block_loss_grad(
+                row_block(Xd, s0, s1), yy[s0:s1], None, W, b, Z[: s1 - s0], link=link,
+                row_weight=rw, need_grad=True, fit_intercept=True, gW=gW, gb=gb,
+                curvature=P[s0:s1],
+            )  # fmt: skip
+
+    def hess_fused():
+        csr_hessp(Xd.data, Xd.indices, Xd.indptr, W, b, P, None, link=link, row_weight=rw)
+
+    def hess_unfused():  # scipy's products: U = X W + b, then X^T T
+        U = Xd @ W + b
+        T = P * U
+        if link == "softmax":
+            T -= P * T.sum(axis=1, keepdims=True)
+            T *= rw
+        return np.asarray(Xd.T @ T, np.float64), T.sum(axis=0, dtype=np.float64)
+
+    return [("loss+grad", fused, unfused), ("hessp", hess_fused, hess_unfused)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="30,000 / 20,000 rows")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=["onehot", "text"])
+    parser.add_argument("--kernel", action="store_true", help="one evaluation, fused vs unfused")
     args = parser.parse_args()
+    import sys
+
+    print(
+        f"CPU: {cpu_model()}; command: python benchmarks/bench_sparse.py {' '.join(sys.argv[1:])}"
+    )
     rows_onehot, rows_text = (30_000, 20_000) if args.quick else (300_000, 200_000)
+    if args.kernel:
+        for n_classes in (2, 20):
+            if args.only in (None, "onehot"):
+                print(f"\none-hot, {n_classes} classes")
+                run_kernel(*onehot_problem(rows_onehot, n_classes), args.repeats)
+            if args.only in (None, "text"):
+                print(f"\nhashed text, {n_classes} classes")
+                run_kernel(*text_problem(rows_text, n_classes), args.repeats)
+        return
     for n_classes in (2, 20):
         if args.only in (None, "onehot"):
             run(

@@ -11,7 +11,14 @@ from logloss._kernels.warmup import compiled_signatures, warm_up
 
 pytestmark = pytest.mark.xdist_group("numba")
 
-KERNELS = ["ce_labels", "ce_probs", "bce_logits", "logistic_loss_grad", "matvec, rmatvec"]
+KERNELS = [
+    "ce_labels",
+    "ce_probs",
+    "bce_logits",
+    "logistic_loss_grad",
+    "matvec, rmatvec",
+    "csr_loss_grad, csr_hessp",
+]
 HALF = ["ce_labels_half", "ce_probs_half"]  # with float32, their compute dtype
 
 

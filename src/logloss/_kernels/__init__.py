@@ -11,6 +11,13 @@ the arrays positionally and every option by keyword, with PyTorch's names::
     bce_logits(x, y, *, weight=None, pos_weight=None, smoothing=0.0, scale=1.0,
                grad_out=None, name="logits", reduce=False, check_target=False)
 
+and, for linear models on CSR rows (``sparse``: the logits, the loss and ``X^T G`` in one
+pass over the nonzeros; None where they do not apply)::
+
+    csr_loss_grad(data, indices, indptr, W, b, y, sample_weight, *, link, row_weight,
+                  out_gradW, out_gradb, need_grad=True, fit_intercept=True, curvature=None)
+    csr_hessp(data, indices, indptr, V, vb, curvature, sample_weight, *, link, row_weight)
+
 (the portable ``_portable.*_xp`` variants take ``xp`` first and ``need_grad`` instead
 of ``grad_out``). Each chooses its implementation (``dispatch``): the numba kernels
 (``_numba_ce``, ``_numba_bce``, ...) or the portable NumPy path (``_portable``), which
@@ -32,6 +39,7 @@ from .dispatch import last_path, which_path
 from .half import ce_labels_half, ce_probs_half
 from .matvec import matvec, rmatvec
 from .softmax import ce_labels, ce_probs
+from .sparse import csr_hessp, csr_loss_grad
 
 __all__ = [
     "ce_labels",
@@ -42,6 +50,8 @@ __all__ = [
     "matvec",
     "rmatvec",
     "logistic_loss_grad",
+    "csr_loss_grad",
+    "csr_hessp",
     "last_path",
     "which_path",
 ]

@@ -9,12 +9,17 @@ install) pays for the compilation once and every later process loads the machine
 from the cache (a few milliseconds per kernel).
 
 Each call goes through the public entry points (``ce_labels``, ``ce_probs``,
-``bce_logits``, ``logistic_loss_grad``, ``matvec``, ``rmatvec``; with float32 also
-``ce_labels_half`` and ``ce_probs_half``, whose compute dtype it is) with the argument types
+``bce_logits``, ``logistic_loss_grad``, ``matvec``, ``rmatvec``, ``csr_loss_grad`` and
+``csr_hessp``; with float32 also ``ce_labels_half`` and ``ce_probs_half``, whose compute
+dtype it is) with the argument types
 a real call passes, so the cache holds exactly the specialisations real calls look up:
 one per kernel and dtype for writeable, aligned, C-contiguous arrays (the row functions
 get two: with and without the gradient). ``unaligned=True`` adds the variants for
 read-only, unaligned blocks, which Dask hands over when a block came from another worker.
+The sparse kernels are compiled for int32 indices, which scipy uses for every matrix
+whose number of nonzeros and dimensions fit in them; int64 indices (larger matrices, or
+a matrix built so) and read-only CSR arrays compile on their first use (about 30 CPU
+seconds per dtype, then cached).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from .dispatch import _numba_disabled, kernels, load_numba
 from .half import ce_labels_half, ce_probs_half
 from .matvec import matvec, rmatvec
 from .softmax import ce_labels, ce_probs
+from .sparse import _kernels as _sparse_module
+from .sparse import csr_hessp, csr_loss_grad
 
 __all__ = ["WarmupStep", "warm_up", "compiled_signatures"]
 
@@ -70,8 +77,9 @@ def _dispatchers() -> list:
     from numba.core.registry import CPUDispatcher
 
     seen = []
-    for family in _FAMILIES:
-        for obj in vars(kernels(family)).values():
+    modules = [kernels(family) for family in _FAMILIES] + [_sparse_module()]
+    for module in modules:
+        for obj in vars(module).values():
             if isinstance(obj, CPUDispatcher) and obj not in seen:
                 seen.append(obj)
     return seen
@@ -143,6 +151,17 @@ def _calls(dt: np.dtype, unaligned: bool) -> list[tuple[str, Callable[[], object
         matvec(X, v)
         rmatvec(X, v)
 
+    def sparse() -> None:
+        # a CSR matrix with int32 indices (scipy's choice); every flag is a run-time value,
+        # so one call per kernel compiles what the value-only and gradient calls use. Only
+        # the softmax: linear_block sends one-logit (sigmoid) models to scipy's products
+        csr = (z.reshape(-1).copy(), np.tile(np.arange(3, dtype=np.int32), 4),
+               np.arange(0, 13, 3, dtype=np.int32))  # fmt: skip
+        W, b, P = np.ones((3, 3), dt), np.zeros(3, dt), np.empty((4, 3), dt)
+        csr_loss_grad(*csr, W, b, y, None, link="softmax", row_weight=0.25,
+                      out_gradW=np.zeros((3, 3)), out_gradb=np.zeros(3), curvature=P)  # fmt: skip
+        csr_hessp(*csr, W, b, P, None, link="softmax", row_weight=0.25)
+
     calls = [
         ("ce_labels", ce_labels_all),
         ("ce_probs", ce_probs_all),
@@ -150,6 +169,8 @@ def _calls(dt: np.dtype, unaligned: bool) -> list[tuple[str, Callable[[], object
         ("logistic_loss_grad", logistic),
         ("matvec, rmatvec", matvecs),
     ]
+    if not unaligned:
+        calls.append(("csr_loss_grad, csr_hessp", sparse))
     if dt == np.float32 and not unaligned:
         calls += _half_calls(np.asarray(z), y, t)
     return calls
@@ -208,7 +229,8 @@ def warm_up(
     --------
     >>> steps = warm_up(["float64"])
     >>> sorted({s.kernel for s in steps}) == sorted(
-    ...     ["ce_labels", "ce_probs", "bce_logits", "logistic_loss_grad", "matvec, rmatvec"])
+    ...     ["ce_labels", "ce_probs", "bce_logits", "logistic_loss_grad", "matvec, rmatvec",
+    ...      "csr_loss_grad, csr_hessp"])
     True
     >>> warm_up(["float64"])[0].compiled   # the second time nothing is compiled
     0
