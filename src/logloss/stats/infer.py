@@ -60,8 +60,8 @@ def infer(
     ----------
     model : LogisticRegression or SoftmaxRegression
         Fitted with ``penalty=None`` (or ``C=np.inf``) or ``penalty="firth"``, and no
-        ``class_weight``, ideally to
-        a tight tolerance (``solver="newton", tol=1e-8``): the standard errors are those
+        ``class_weight``, ideally to a tight tolerance (``solver="newton-cholesky",
+        tol=1e-8``, a few full Newton steps): the standard errors are those
         of the coefficients the model holds, and a warning says when they are not at the
         maximum of the likelihood.
     X : array-like or DataFrame of shape (n_samples, n_features)
@@ -96,7 +96,7 @@ def infer(
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(500, 2))
     >>> y = (rng.random(500) < 1 / (1 + np.exp(-(0.5 + X @ [1.0, -1.0])))).astype(int)
-    >>> model = LogisticRegression(penalty=None, solver="newton", tol=1e-10).fit(X, y)
+    >>> model = LogisticRegression(penalty=None, solver="newton-cholesky", tol=1e-10).fit(X, y)
     >>> res = infer(model, X, y)
     >>> res.params.shape, res.bse.shape, res.conf_int().shape
     ((3,), (3,), (3, 2))
@@ -236,7 +236,7 @@ def _check_converged(H_inv: np.ndarray, score: np.ndarray) -> None:
     if ratio > 1e-3:
         warnings.warn(
             f"the model's coefficients are {ratio:.2g} standard errors from the maximum of "
-            "the likelihood (one Newton step away); refit with solver='newton' and a "
+            "the likelihood (one Newton step away); refit with solver='newton-cholesky' and a "
             "smaller tol (e.g. 1e-8) for exact inference",
             NotConvergedWarning,
             stacklevel=3,
@@ -283,7 +283,7 @@ def lr_test(
     >>> rng = np.random.default_rng(1)
     >>> X = rng.normal(size=(400, 3))
     >>> y = (rng.random(400) < 1 / (1 + np.exp(-X[:, 0]))).astype(int)
-    >>> fit = lambda A: LogisticRegression(penalty=None, solver="newton", tol=1e-8).fit(A, y)
+    >>> fit = lambda A: LogisticRegression(penalty=None, solver="newton-cholesky").fit(A, y)
     >>> stat, df, p = lr_test(fit(X), fit(X[:, :1]), X, y, X_restricted=X[:, :1])
     >>> df, bool(0 <= p <= 1)
     (2, True)

@@ -238,7 +238,7 @@ class InferenceResult:
         >>> rng = np.random.default_rng(0)
         >>> X = rng.normal(size=(400, 2))
         >>> y = (rng.random(400) < 1 / (1 + np.exp(-X @ [1.0, 0.0]))).astype(int)
-        >>> model = LogisticRegression(penalty=None, solver="newton", tol=1e-8).fit(X, y)
+        >>> model = LogisticRegression(penalty=None, solver="newton-cholesky", tol=1e-8).fit(X, y)
         >>> me = infer(model, X, y).marginal_effects()
         >>> me.to_frame().index.tolist(), bool(0.1 < me.margeff[0] < 0.3)
         (['x1', 'x2'], True)

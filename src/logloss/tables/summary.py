@@ -39,7 +39,7 @@ __all__ = [
 
 # The Newton solver and tolerance --summary uses when --solver is not given: the standard
 # errors are those of the maximum, and Newton reaches it to 1e-8 in a few steps.
-SUMMARY_SOLVER = "newton"
+SUMMARY_SOLVER = "newton-cholesky"
 SUMMARY_TOL = 1e-8
 # Penalties whose fit logloss.stats.infer reports on (firth: with its own inference).
 INFERENCE_PENALTIES = ("none", "firth")
@@ -68,7 +68,7 @@ def summary_options(
     Examples
     --------
     >>> summary_options(model="logistic", penalty=None, solver=None, tol=None, class_weight=None)[0]
-    {'penalty': 'none', 'solver': 'newton', 'tol': 1e-08}
+    {'penalty': 'none', 'solver': 'newton-cholesky', 'tol': 1e-08}
     >>> summary_options(model="logistic", penalty="l2", solver=None, tol=None, class_weight=None)
     Traceback (most recent call last):
     ...
