@@ -71,33 +71,45 @@ def choose_features(
     features: Sequence[str] | None = None,
     drop: Sequence[str] = (),
     source: str = "the data",
+    text: Sequence[str] = (),
 ) -> list[str]:
-    """The feature columns: `features` (default: every column but `target`) minus `drop`.
+    """The feature columns: `features` (default: every column but `target`) minus `drop`,
+    plus the free-text columns `text` (``--text``) that `features` leaves out.
 
     Every name must be a column of the table (a ``ValueError`` suggests the
-    closest ones otherwise); the target cannot be a feature.
+    closest ones otherwise); the target cannot be a feature, nor a `text` column
+    one that `drop` leaves out.
 
     Examples
     --------
     >>> choose_features(["x", "colour", "y"], "y", drop=["colour"])
     ['x']
+    >>> choose_features(["x", "note", "y"], "y", features=["x"], text=["note"])
+    ['x', 'note']
     """
     columns = [str(c) for c in columns]
     if target is not None and target not in columns:
         raise ValueError(
             f"{source} has no target column {target!r}{closest_names(target, columns)}"
         )
-    for label, names in (("--features", features or ()), ("--drop", drop)):
+    for label, names in (("--features", features or ()), ("--drop", drop), ("--text", text)):
         for col in names:
             if col not in columns:
                 raise ValueError(
                     f"{label} names {col!r}, which is not a column of {source}"
                     f"{closest_names(col, columns)}"
                 )
+    for col in text:
+        if col == target:
+            raise ValueError(
+                f"--text names the target column {target!r}, which cannot be a feature"
+            )
+        if col in drop:
+            raise ValueError(f"--text names {col!r}, which --drop leaves out")
     if features:
         if target in features:
             raise ValueError(f"the target column {target!r} cannot also be a feature")
-        chosen = list(dict.fromkeys(features))
+        chosen = list(dict.fromkeys([*features, *text]))
     else:
         chosen = [c for c in columns if c != target]
     chosen = [c for c in chosen if c not in set(drop)]

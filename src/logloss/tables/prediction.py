@@ -131,7 +131,8 @@ class FeatureSlice:
 
     ``predict_proba(G)`` takes the two columns' values (shape (m, 2), original
     units), fills every other input column with its training median (numeric)
-    or most frequent category (text), preprocesses and predicts, so that
+    or most frequent category (text; free text is left empty), preprocesses and
+    predicts, so that
     :func:`logloss.plot.decision_boundary` can draw any tabular model.
     """
 
@@ -166,9 +167,9 @@ class FeatureSlice:
             elif col in self.preprocessor.numeric:
                 columns[col] = np.full(m, self.preprocessor.numeric[col]["median"])
             else:
-                columns[col] = pd.Series(
-                    [self.preprocessor.categorical[col]["mode"]] * m, dtype="str"
-                )
+                # a text column's most frequent training value; free text: an empty document
+                spec = {**self.preprocessor.categorical, **self.preprocessor.hashed}.get(col)
+                columns[col] = pd.Series([spec["mode"] if spec else ""] * m, dtype="str")
         X, _ = self.preprocessor.transform(pd.DataFrame(columns))
         return self.model.predict_proba(model_input(self.model, X))
 

@@ -182,7 +182,7 @@ def _training_options(
 class Prepared:
     """A table turned into matrices: one design matrix and label vector per split."""
 
-    X: dict[str, NDArray[np.float64]]  # "training", "calibration" (optional), "held-out"
+    X: dict[str, Any]  # "training", "calibration" (optional), "held-out": dense or CSR
     y: dict[str, NDArray]
     preprocessor: Preprocessor
     target: str
@@ -204,6 +204,8 @@ def prepare_training(
     max_categories: int = MAX_CATEGORIES,
     source: str = "the data",
     consume: bool = False,
+    text: Sequence[str] = (),
+    hash_features: int | None = None,
 ) -> Prepared:
     """Split `df` (stratified), fit the :class:`Preprocessor` on the training rows, encode all.
 
@@ -211,7 +213,9 @@ def prepare_training(
     the temperature. No copy of the table is made: each matrix is written
     directly from the table's columns. `df` may be the list of blocks from
     :func:`read_table_blocks`; with `consume`, each block is dropped from that
-    list once encoded (see :meth:`Preprocessor.transform_parts`).
+    list once encoded (see :meth:`Preprocessor.transform_parts`). `text` names
+    free-text columns (TF-IDF) and `hash_features` hashes the text columns above
+    `max_categories`; the matrices are CSR when :attr:`Preprocessor.sparse` says so.
 
     Examples
     --------
@@ -223,7 +227,7 @@ def prepare_training(
     """
     frames = as_frames(df)
     columns = choose_features(
-        list(frames[0].columns), target, features=features, drop=drop, source=source
+        list(frames[0].columns), target, features=features, drop=drop, source=source, text=text
     )
     tgt = encode_target(column_of(frames, target), target)
     train_pos, test_pos = train_test_rows(tgt.y, test_size, seed)
@@ -242,7 +246,7 @@ def prepare_training(
             f"Left out {tgt.n_missing:,} row{'s' if tgt.n_missing != 1 else ''} whose target "
             f"{target!r} is missing."
         )
-    pre = Preprocessor(max_categories=max_categories)
+    pre = Preprocessor(max_categories, hash_features=hash_features, text_columns=text)
     pre.fit(frames, columns, rows=tgt.rows[parts["training"]])
     n_rows = int(sum(len(f) for f in frames))
     del frames
