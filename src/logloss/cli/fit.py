@@ -276,9 +276,10 @@ def fit(
     Numeric columns are standardised (missing values become the training
     median), text columns one-hot encoded (or hashed, --hash-features), --text
     columns turned into TF-IDF features; the preprocessing is saved with the
-    model. A design with many indicator columns is held sparse. The scores table puts each split's log loss beside that of predicting the
-    class frequencies, its accuracy beside that of always predicting the majority
-    class, and the top-label expected calibration error (ECE).
+    model. A design with many indicator columns is held sparse. The scores table
+    puts each split's log loss beside that of predicting the class frequencies,
+    its accuracy beside that of always predicting the majority class, and the
+    top-label expected calibration error (ECE).
 
     With --checkpoint the model is saved every --checkpoint-every iterations while
     the solver runs on (the fit is the one without checkpoints); --resume continues
