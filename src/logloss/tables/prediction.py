@@ -33,6 +33,7 @@ __all__ = [
     "BoundaryData",
     "FeatureSlice",
     "boundary_data",
+    "label_column",
     "model_input",
     "predict_file",
     "predict_table",
@@ -122,8 +123,26 @@ def predict_table(
     else:
         if "prediction" in out.columns:
             raise ValueError("--keep column 'prediction' clashes with the prediction column")
-        out["prediction"] = model.predict(X)
+        out["prediction"] = label_column(model.predict(X))
     return out, report
+
+
+def label_column(labels: NDArray) -> Any:
+    """Predicted labels as a table column; text labels go to pandas' ``str`` dtype through
+    Arrow, which reads the NumPy strings in place (pandas would make a Python string per
+    row first: at 5M rows some 600 MB more at the peak).
+
+    Examples
+    --------
+    >>> label_column(np.array(["no", "yes", "no"])).tolist()
+    ['no', 'yes', 'no']
+    """
+    if labels.dtype.kind != "U":
+        return labels
+    import pandas as pd
+    import pyarrow as pa
+
+    return pd.array(pa.array(labels), dtype="str")
 
 
 class FeatureSlice:
