@@ -106,17 +106,10 @@ def levels_spec(
 
 
 def numeric_piece(
-    series: pd.Series,
-    rows: NDArray[np.intp] | None,
-    spec: dict[str, Any],
-    col: str,
-    report: TransformReport,
-    source: str,
+    series: pd.Series, spec: dict[str, Any], col: str, report: TransformReport, source: str
 ) -> NumericPiece:
-    """``(x - mean) / scale`` of `rows` of the column, a missing value the median's."""
-    values = _numeric_values(series, col, source)
-    x = values if rows is None else values[rows]
-    out = np.subtract(x, spec["mean"])
+    """``(x - mean) / scale`` of each value of the column, a missing value the median's."""
+    out = np.subtract(_numeric_values(series, col, source), spec["mean"])
     out /= spec["scale"]
     missing = np.isnan(out)
     if missing.any():
@@ -128,18 +121,12 @@ def numeric_piece(
 
 
 def one_hot_piece(
-    series: pd.Series,
-    rows: NDArray[np.intp] | None,
-    spec: dict[str, Any],
-    col: str,
-    report: TransformReport,
+    series: pd.Series, spec: dict[str, Any], col: str, report: TransformReport
 ) -> SlotPiece:
     """The 0/1 columns of a text column's levels but the reference; a missing or unseen
     value is a row of zeros (the reference's coding), counted in `report`."""
     levels = spec["categories"]
     codes = category_codes(series, levels)
-    if rows is not None:
-        codes = codes[rows]
     # slot[k]: the column of level k; -1 for the reference
     slot = np.arange(len(levels))
     if spec["reference"] is not None:
@@ -151,7 +138,7 @@ def one_hot_piece(
     out = np.full(codes.shape, -1, dtype=np.intp)
     out[known] = slot[codes[known]]
     if not known.all():
-        _count_unknown(series, rows, known, col, report)
+        _count_unknown(series, known, col, report)
     return SlotPiece(out, 1.0, width)
 
 
@@ -173,9 +160,9 @@ def category_codes(series: pd.Series, levels: list[str]) -> NDArray:
 
 
 def _count_unknown(
-    series: pd.Series, rows: Any, known: NDArray[np.bool_], col: str, report: TransformReport
+    series: pd.Series, known: NDArray[np.bool_], col: str, report: TransformReport
 ) -> None:
-    values = (series if rows is None else series.iloc[rows]).iloc[np.flatnonzero(~known)]
+    values = series.iloc[np.flatnonzero(~known)]
     n_missing = int(values.isna().sum())
     if n_missing:
         report.missing_categories[col] = report.missing_categories.get(col, 0) + n_missing

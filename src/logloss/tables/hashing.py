@@ -50,17 +50,12 @@ def hash_buckets(
     return (magnitude % n_features).astype(np.intp), np.where(h >= 0, 1.0, -1.0)
 
 
-def hashed_piece(
-    series: pd.Series, rows: NDArray[np.intp] | None, n_features: int
-) -> tuple[SlotPiece, int]:
-    """The hashed columns of `rows` of `series` (all if None) and its number of missing
-    values. Each distinct value is hashed once per block."""
+def hashed_piece(series: pd.Series, n_features: int) -> tuple[SlotPiece, int]:
+    """The hashed columns of the values of `series` and how many are missing. Each
+    distinct value is hashed once per call."""
     import pandas as pd
 
-    text = as_text(series)
-    if rows is not None:
-        text = text.iloc[rows]
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    codes, uniques = pd.factorize(as_text(series), use_na_sentinel=True)
     buckets, signs = hash_buckets([str(u) for u in uniques], n_features)
     known = codes >= 0
     slot = np.full(codes.shape, -1, dtype=np.intp)

@@ -414,14 +414,14 @@ class Preprocessor:
         for col in self.columns:
             series = frame[col]
             if col in self.numeric:
-                pieces.append(numeric_piece(series, None, self.numeric[col], col, report, source))
+                pieces.append(numeric_piece(series, self.numeric[col], col, report, source))
             elif col in self.categorical:
-                pieces.append(one_hot_piece(series, None, self.categorical[col], col, report))
+                pieces.append(one_hot_piece(series, self.categorical[col], col, report))
             else:
                 if col in self.hashed:
-                    piece, n_missing = hashed_piece(series, None, self.hashed[col]["n_features"])
+                    piece, n_missing = hashed_piece(series, self.hashed[col]["n_features"])
                 else:
-                    piece, n_missing = tfidf_piece(series, None, self.text[col])
+                    piece, n_missing = tfidf_piece(series, self.text[col])
                 if n_missing:
                     report.missing_categories[col] = (
                         report.missing_categories.get(col, 0) + n_missing

@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .columns import as_text
 from .design import CsrPiece
@@ -35,11 +34,9 @@ MAX_TERMS = 10_000
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
 
-def _documents(series: pd.Series, rows: NDArray[np.intp] | None) -> tuple[list[str], int]:
-    """The texts of `rows` of `series` (missing ones empty) and how many were missing."""
+def _documents(series: pd.Series) -> tuple[list[str], int]:
+    """The texts of `series` (missing ones empty) and how many were missing."""
     text = as_text(series)
-    if rows is not None:
-        text = text.iloc[rows]
     missing = text.isna().to_numpy()
     return text.fillna("").tolist(), int(missing.sum())
 
@@ -73,7 +70,7 @@ def fit_tfidf(series: pd.Series, col: str) -> dict[str, Any]:
     >>> spec["terms"], [round(v, 4) for v in spec["idf"]], spec["n_missing"]
     (['flight', 'late', 'on', 'time'], [1.2877, 1.6931, 1.6931, 1.6931], 1)
     """
-    documents, n_missing = _documents(series, None)
+    documents, n_missing = _documents(series)
     try:
         counts, terms = _counts(documents, None, np.float64)
     except ValueError:
@@ -96,10 +93,10 @@ def fit_tfidf(series: pd.Series, col: str) -> dict[str, Any]:
 
 
 def tfidf_piece(
-    series: pd.Series, rows: NDArray[np.intp] | None, spec: dict[str, Any], dtype: Any = np.float64
+    series: pd.Series, spec: dict[str, Any], dtype: Any = np.float64
 ) -> tuple[CsrPiece, int]:
-    """The TF-IDF rows of `rows` of `series` (all if None) and how many texts were missing."""
-    documents, n_missing = _documents(series, rows)
+    """The TF-IDF rows of the texts of `series` and how many texts were missing."""
+    documents, n_missing = _documents(series)
     counts, _ = _counts(documents, spec["terms"], dtype)
     del documents
     idf = np.asarray(spec["idf"], dtype=dtype)
