@@ -288,3 +288,21 @@ def test_the_transformer_passes_the_new_parameters_and_clones():
     assert clone(tp).get_params() == tp.get_params()
     dense = ll.TablePreprocessor(columns=["x", "id"], sparse_output=False).fit(df)
     assert isinstance(dense.transform(df), np.ndarray)
+
+
+def test_predict_table_in_chunks_equals_one_pass_and_counts_every_chunk(monkeypatch):
+    from logloss.tables import prediction
+
+    df = table(n=400, n_ids=60, seed=5)
+    y = np.where(df["colour"].fillna("red") == "red", "yes", "no")
+    pre = Preprocessor().fit(df, ["x", "colour", "id"])
+    model = ll.LogisticRegression().fit(pre.transform(df)[0], y)
+    new = df.assign(colour=df["colour"].where(df.index % 97 != 0, "purple"))
+    whole, report = prediction.predict_table(model, pre, new, proba=True)
+    labels, _ = prediction.predict_table(model, pre, new)
+    monkeypatch.setattr(prediction, "PREDICT_ROWS", 64)
+    parts, chunked = prediction.predict_table(model, pre, new, proba=True)
+    pd.testing.assert_frame_equal(parts, whole)
+    assert chunked == report and report.unseen == {"colour": {"purple": 5}}
+    pd.testing.assert_frame_equal(prediction.predict_table(model, pre, new)[0], labels)
+    assert labels["prediction"].dtype == pd.Series(["yes"]).dtype

@@ -23,6 +23,28 @@ class TransformReport:
     missing_categories: dict[str, int] = field(default_factory=dict)  # text column -> missing
     unseen: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> value -> count
 
+    def add(self, other: TransformReport) -> None:
+        """Count `other` (the report of more rows) in this one.
+
+        Examples
+        --------
+        >>> a = TransformReport(2, {"x": 1}, {}, {"c": {"q": 1}})
+        >>> a.add(TransformReport(3, {"x": 2}, {"c": 1}, {"c": {"q": 1, "r": 1}}))
+        >>> a
+        TransformReport(n_rows=5, imputed={'x': 3}, missing_categories={'c': 1}, unseen={'c': {'q': 2, 'r': 1}})
+        """  # noqa: E501
+        self.n_rows += other.n_rows
+        for mine, theirs in (
+            (self.imputed, other.imputed),
+            (self.missing_categories, other.missing_categories),
+        ):
+            for col, n in theirs.items():
+                mine[col] = mine.get(col, 0) + n
+        for col, values in other.unseen.items():
+            seen = self.unseen.setdefault(col, {})
+            for value, n in values.items():
+                seen[value] = seen.get(value, 0) + n
+
     def messages(self, preprocessor: Any) -> list[str]:
         """Sentences for the user: imputed values (a note) and unseen categories (a warning)."""
         out = []
