@@ -306,3 +306,22 @@ def test_predict_table_in_chunks_equals_one_pass_and_counts_every_chunk(monkeypa
     assert chunked == report and report.unseen == {"colour": {"purple": 5}}
     pd.testing.assert_frame_equal(prediction.predict_table(model, pre, new)[0], labels)
     assert labels["prediction"].dtype == pd.Series(["yes"]).dtype
+
+
+@pytest.mark.parametrize("dtype", ["str", "category", object])
+def test_text_targets_are_encoded_and_split_as_before(dtype):
+    from logloss.tables.columns import encode_target, train_test_rows
+
+    rng = np.random.default_rng(6)
+    labels = rng.choice(["on_time", "late", "Late", "é", "z10", "z9"], 500).astype(object)
+    labels[rng.random(500) < 0.05] = None
+    tgt = encode_target(pd.Series(labels, dtype=dtype), "arrival")
+    present = np.array([v for v in labels if v is not None], dtype=str)
+    classes, codes, counts = np.unique(present, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(tgt.y, present)
+    np.testing.assert_array_equal(tgt.classes, classes)
+    np.testing.assert_array_equal(tgt.counts, counts)
+    np.testing.assert_array_equal(tgt.codes, codes)
+    by_codes, by_labels = train_test_rows(tgt.codes, 0.3, 1), train_test_rows(tgt.y, 0.3, 1)
+    for a, b in zip(by_codes, by_labels, strict=True):
+        np.testing.assert_array_equal(a, b)

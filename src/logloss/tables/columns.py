@@ -127,6 +127,7 @@ class Target:
     classes: NDArray
     counts: NDArray[np.intp]
     n_missing: int
+    codes: NDArray[np.intp] | None = None  # y as positions in classes (train_test_rows takes it)
 
 
 def encode_target(series: pd.Series, name: str | None = None) -> Target:
@@ -166,12 +167,20 @@ def encode_target(series: pd.Series, name: str | None = None) -> Target:
     elif kind == "boolean":
         y = values.to_numpy(dtype=bool)
     else:
-        y = (
-            values.astype(str).to_numpy(dtype=str)
-            if not pd.api.types.is_string_dtype(values)
-            else values.to_numpy(dtype=str)
-        )
-    classes, counts = np.unique(y, return_counts=True)
+        y = None
+    if y is None:
+        # Text: the distinct labels first (pandas factorises Arrow strings in place), then
+        # y = classes[codes], so no Python string is made per row.
+        codes, uniques = pd.factorize(values)
+        labels = np.array([str(u) for u in uniques], dtype=str)
+        order = np.argsort(labels, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        codes = rank[codes]
+        classes, counts = labels[order], np.bincount(codes, minlength=order.size)
+        y = classes[codes]
+    else:
+        classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
     if classes.size < 2:
         raise ValueError(
             f"the target column {label!r} has a single class ({_show(classes[0])}); "
@@ -182,7 +191,14 @@ def encode_target(series: pd.Series, name: str | None = None) -> Target:
             f"the target column {label!r} has {classes.size:,} distinct values; a classifier's "
             f"target is a class label with at most {MAX_CLASSES} classes"
         )
-    return Target(y=y, rows=rows, classes=classes, counts=counts, n_missing=int(missing.sum()))
+    return Target(
+        y=y,
+        rows=rows,
+        classes=classes,
+        counts=counts,
+        n_missing=int(missing.sum()),
+        codes=codes.reshape(-1).astype(np.intp, copy=False),
+    )
 
 
 def _show(value: Any) -> str:

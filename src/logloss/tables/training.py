@@ -230,10 +230,11 @@ def prepare_training(
         list(frames[0].columns), target, features=features, drop=drop, source=source, text=text
     )
     tgt = encode_target(column_of(frames, target), target)
-    train_pos, test_pos = train_test_rows(tgt.y, test_size, seed)
+    # the class codes split as the labels would (same order), without sorting strings
+    train_pos, test_pos = train_test_rows(tgt.codes, test_size, seed)
     parts = {"training": train_pos}
     if calibrate:
-        fit_sub, cal_sub = train_test_rows(tgt.y[train_pos], CALIBRATION_FRACTION, seed + 1)
+        fit_sub, cal_sub = train_test_rows(tgt.codes[train_pos], CALIBRATION_FRACTION, seed + 1)
         if cal_sub.size == 0:
             raise ValueError("too few training rows to keep some apart for --calibrate")
         parts = {"training": train_pos[fit_sub], "calibration": train_pos[cal_sub]}
@@ -246,17 +247,21 @@ def prepare_training(
             f"Left out {tgt.n_missing:,} row{'s' if tgt.n_missing != 1 else ''} whose target "
             f"{target!r} is missing."
         )
+    # Only the labels and table rows of each split are kept: the whole-table target
+    # arrays go before the design matrices are built (at 5M rows some 200 MB).
+    y = {name: tgt.y[pos] for name, pos in parts.items()}
+    rows = {name: tgt.rows[pos] for name, pos in parts.items()}
+    train_counts = np.bincount(tgt.codes[parts["training"]], minlength=tgt.classes.size)
+    classes = tgt.classes
+    del tgt, parts, train_pos, test_pos
     pre = Preprocessor(max_categories, hash_features=hash_features, text_columns=text)
-    pre.fit(frames, columns, rows=tgt.rows[parts["training"]])
+    pre.fit(frames, columns, rows=rows["training"])
     n_rows = int(sum(len(f) for f in frames))
     del frames
     X, reports = pre.transform_parts(
-        df if isinstance(df, list) else [df],
-        {name: tgt.rows[pos] for name, pos in parts.items()},
-        source=source,
-        consume=consume,
+        df if isinstance(df, list) else [df], rows, source=source, consume=consume
     )
-    y = {name: tgt.y[pos] for name, pos in parts.items()}
+    del rows
     for name, report in reports.items():
         if name == "training":
             notes.extend(report.messages(pre))
@@ -266,13 +271,12 @@ def prepare_training(
                 for m in report.messages(pre)
                 if m.startswith("Warning")
             )
-    _, train_counts = np.unique(y["training"], return_counts=True)
     return Prepared(
         X=X,
         y=y,
         preprocessor=pre,
         target=target,
-        classes=tgt.classes,
+        classes=classes,
         prior=train_counts / train_counts.sum(),
         notes=notes,
         n_rows=n_rows,
