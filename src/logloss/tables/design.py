@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from .files import release_arrow_memory
+
 __all__ = [
     "CsrPiece",
     "NumericPiece",
@@ -33,6 +35,10 @@ __all__ = [
     "stack_rows",
     "write_dense",
 ]
+
+
+# nonzeros copied by stack_rows between two returns of freed memory to the system
+_TRIM_EVERY = 1 << 22
 
 
 class NumericPiece(NamedTuple):
@@ -176,6 +182,7 @@ def stack_rows(blocks: list[Any], n_cols: int, dtype: Any = np.float64) -> Any:
     indptr[0] = 0
     row = at = 0
     blocks.reverse()
+    copied = 0
     while blocks:
         b = blocks.pop()
         n, k = b.shape[0], b.nnz
@@ -184,6 +191,11 @@ def stack_rows(blocks: list[Any], n_cols: int, dtype: Any = np.float64) -> Any:
         indptr[row + 1 : row + n + 1] = b.indptr[1:] + at
         row, at = row + n, at + k
         del b
+        copied += k
+        if copied > _TRIM_EVERY:
+            # the freed blocks' pages go back to the system as the result fills in
+            release_arrow_memory()
+            copied = 0
     out = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols), copy=False)
     out.has_sorted_indices = True
     return out

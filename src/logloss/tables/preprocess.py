@@ -406,7 +406,9 @@ class Preprocessor:
             start = stop
         if not sparse:
             return dense, reports
-        return {name: stack_rows(blocks[name], width) for name in parts}, reports
+        X = {name: stack_rows(blocks[name], width) for name in parts}
+        release_arrow_memory()  # the chunks' pages, freed by stack_rows, go back to the system
+        return X, reports
 
     def _encode(self, frame: pd.DataFrame, report: TransformReport, source: str) -> list:
         """The pieces of the design (:mod:`logloss.tables.design`) of every row of `frame`."""
