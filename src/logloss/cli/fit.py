@@ -182,7 +182,29 @@ EarlyStopping = Annotated[
 Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the split and the model.")]
 MaxCategories = Annotated[
     int,
-    typer.Option("--max-categories", min=1, help="Most distinct values a text column may have."),
+    typer.Option(
+        "--max-categories",
+        min=1,
+        help="Text columns with more distinct values are hashed (--hash-features), or "
+        "one-hot encoded if they have two rows or more per value on average.",
+    ),
+]
+Text = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--text",
+        help="Free-text column to turn into TF-IDF features (repeatable, comma-separated).",
+    ),
+]
+HashFeatures = Annotated[
+    int | None,
+    typer.Option(
+        "--hash-features",
+        min=1,
+        show_default=False,
+        help="Hash each text column with more than --max-categories values into this "
+        "many signed columns.",
+    ),
 ]
 Report = Annotated[
     Path | None,
@@ -271,14 +293,18 @@ def fit(
     early_stopping: EarlyStopping = False,
     summary: SummaryOption = False,
     summary_file: SummaryFile = None,
+    text: Text = None,
+    hash_features: HashFeatures = None,
 ) -> None:
     """Train a classifier on a table: preprocess, split, fit, score, save.
 
     Numeric columns are standardised (missing values become the training
-    median), text columns one-hot encoded; the preprocessing is saved with the
-    model. The scores table puts each split's log loss beside that of predicting the
-    class frequencies, its accuracy beside that of always predicting the majority
-    class, and the top-label expected calibration error (ECE).
+    median), text columns one-hot encoded (or hashed, --hash-features), --text
+    columns turned into TF-IDF features; the preprocessing is saved with the
+    model. A design with many indicator columns is held sparse. The scores table
+    puts each split's log loss beside that of predicting the class frequencies,
+    its accuracy beside that of always predicting the majority class, and the
+    top-label expected calibration error (ECE).
 
     With --checkpoint the model is saved every --checkpoint-every iterations while
     the solver runs on (the fit is the one without checkpoints); --resume continues
@@ -319,6 +345,8 @@ def fit(
         output=output,
         settings=settings,
         max_categories=max_categories,
+        text=tuple(names(text)),
+        hash_features=hash_features,
         report=report,
         checkpoint=checkpoint,
         checkpoint_every=checkpoint_every,

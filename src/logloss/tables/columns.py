@@ -71,33 +71,45 @@ def choose_features(
     features: Sequence[str] | None = None,
     drop: Sequence[str] = (),
     source: str = "the data",
+    text: Sequence[str] = (),
 ) -> list[str]:
-    """The feature columns: `features` (default: every column but `target`) minus `drop`.
+    """The feature columns: `features` (default: every column but `target`) minus `drop`,
+    plus the free-text columns `text` (``--text``) that `features` leaves out.
 
     Every name must be a column of the table (a ``ValueError`` suggests the
-    closest ones otherwise); the target cannot be a feature.
+    closest ones otherwise); the target cannot be a feature, nor a `text` column
+    one that `drop` leaves out.
 
     Examples
     --------
     >>> choose_features(["x", "colour", "y"], "y", drop=["colour"])
     ['x']
+    >>> choose_features(["x", "note", "y"], "y", features=["x"], text=["note"])
+    ['x', 'note']
     """
     columns = [str(c) for c in columns]
     if target is not None and target not in columns:
         raise ValueError(
             f"{source} has no target column {target!r}{closest_names(target, columns)}"
         )
-    for label, names in (("--features", features or ()), ("--drop", drop)):
+    for label, names in (("--features", features or ()), ("--drop", drop), ("--text", text)):
         for col in names:
             if col not in columns:
                 raise ValueError(
                     f"{label} names {col!r}, which is not a column of {source}"
                     f"{closest_names(col, columns)}"
                 )
+    for col in text:
+        if col == target:
+            raise ValueError(
+                f"--text names the target column {target!r}, which cannot be a feature"
+            )
+        if col in drop:
+            raise ValueError(f"--text names {col!r}, which --drop leaves out")
     if features:
         if target in features:
             raise ValueError(f"the target column {target!r} cannot also be a feature")
-        chosen = list(dict.fromkeys(features))
+        chosen = list(dict.fromkeys([*features, *text]))
     else:
         chosen = [c for c in columns if c != target]
     chosen = [c for c in chosen if c not in set(drop)]
@@ -115,6 +127,7 @@ class Target:
     classes: NDArray
     counts: NDArray[np.intp]
     n_missing: int
+    codes: NDArray[np.intp] | None = None  # y as positions in classes (train_test_rows takes it)
 
 
 def encode_target(series: pd.Series, name: str | None = None) -> Target:
@@ -154,12 +167,20 @@ def encode_target(series: pd.Series, name: str | None = None) -> Target:
     elif kind == "boolean":
         y = values.to_numpy(dtype=bool)
     else:
-        y = (
-            values.astype(str).to_numpy(dtype=str)
-            if not pd.api.types.is_string_dtype(values)
-            else values.to_numpy(dtype=str)
-        )
-    classes, counts = np.unique(y, return_counts=True)
+        y = None
+    if y is None:
+        # Text: the distinct labels first (pandas factorises Arrow strings in place), then
+        # y = classes[codes], so no Python string is made per row.
+        codes, uniques = pd.factorize(values)
+        labels = np.array([str(u) for u in uniques], dtype=str)
+        order = np.argsort(labels, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        codes = rank[codes]
+        classes, counts = labels[order], np.bincount(codes, minlength=order.size)
+        y = classes[codes]
+    else:
+        classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
     if classes.size < 2:
         raise ValueError(
             f"the target column {label!r} has a single class ({_show(classes[0])}); "
@@ -170,7 +191,14 @@ def encode_target(series: pd.Series, name: str | None = None) -> Target:
             f"the target column {label!r} has {classes.size:,} distinct values; a classifier's "
             f"target is a class label with at most {MAX_CLASSES} classes"
         )
-    return Target(y=y, rows=rows, classes=classes, counts=counts, n_missing=int(missing.sum()))
+    return Target(
+        y=y,
+        rows=rows,
+        classes=classes,
+        counts=counts,
+        n_missing=int(missing.sum()),
+        codes=codes.reshape(-1).astype(np.intp, copy=False),
+    )
 
 
 def _show(value: Any) -> str:

@@ -98,6 +98,8 @@ class FitJob:
     output: Path
     settings: FitSettings = field(default_factory=FitSettings)
     max_categories: int = MAX_CATEGORIES
+    text: tuple[str, ...] = ()  # --text: free-text columns (TF-IDF)
+    hash_features: int | None = None  # --hash-features: columns per hashed text column
     report: Path | None = None  # folder for an HTML report
     checkpoint: Path | None = None  # model file saved every `checkpoint_every` iterations
     checkpoint_every: int = 10
@@ -240,6 +242,8 @@ def _prepare(blocks: list, job: FitJob) -> Prepared:
         max_categories=job.max_categories,
         source=display_name(job.data),
         consume=True,
+        text=job.text,
+        hash_features=job.hash_features,
     )
 
 

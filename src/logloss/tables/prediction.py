@@ -29,10 +29,14 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
     from rich.console import Console
 
+# Rows encoded and predicted at a time by predict_table: bounds the design it holds.
+PREDICT_ROWS = 1 << 18
+
 __all__ = [
     "BoundaryData",
     "FeatureSlice",
     "boundary_data",
+    "label_column",
     "model_input",
     "predict_file",
     "predict_table",
@@ -108,22 +112,51 @@ def predict_table(
                 f"--keep names {col!r}, which is not a column of {source}"
                 f"{closest_names(col, df.columns)}"
             )
-    X, report = preprocessor.transform(df, source=source)
-    X = model_input(model, X)
     out = pd.DataFrame({col: df[col] for col in keep})
-    if proba:
-        P = model.predict_proba(X)
-        names = [f"p_{c}" for c in model.classes_.tolist()]
-        clash = [n for n in names if n in out.columns]
-        if clash:
-            raise ValueError(f"--keep column {clash[0]!r} clashes with a probability column")
+    names = [f"p_{c}" for c in model.classes_.tolist()] if proba else ["prediction"]
+    clash = [n for n in names if n in out.columns]
+    if clash:
+        what = "a probability column" if proba else "the prediction column"
+        raise ValueError(f"--keep column {clash[0]!r} clashes with {what}")
+    # Encode and predict PREDICT_ROWS rows at a time: the whole design never exists.
+    n = len(df)
+    report = TransformReport()
+    P = np.empty((len(names), n)) if proba else None
+    labels = []
+    for start in range(0, n, PREDICT_ROWS) if n else [0]:
+        stop = min(start + PREDICT_ROWS, n)
+        X, part = preprocessor.transform(df, np.arange(start, stop), source=source)
+        report.add(part)
+        X = model_input(model, X)
+        if P is not None:
+            P[:, start:stop] = model.predict_proba(X).T
+        else:
+            labels.append(model.predict(X))
+        del X
+    if P is not None:
         for j, name in enumerate(names):
-            out[name] = P[:, j]
+            out[name] = P[j]
     else:
-        if "prediction" in out.columns:
-            raise ValueError("--keep column 'prediction' clashes with the prediction column")
-        out["prediction"] = model.predict(X)
+        out["prediction"] = label_column(labels)
     return out, report
+
+
+def label_column(labels: Sequence[NDArray]) -> Any:
+    """Predicted labels, given in consecutive parts, as one table column; text labels go to
+    pandas' ``str`` dtype through Arrow, which reads the NumPy strings in place (pandas would
+    make a Python string per row first: at 5M rows some 600 MB more at the peak).
+
+    Examples
+    --------
+    >>> label_column([np.array(["no", "yes"]), np.array(["no"])]).tolist()
+    ['no', 'yes', 'no']
+    """
+    if labels[0].dtype.kind != "U":
+        return np.concatenate(labels)
+    import pandas as pd
+    import pyarrow as pa
+
+    return pd.array(pa.chunked_array([pa.array(part) for part in labels]), dtype="str")
 
 
 class FeatureSlice:
@@ -131,7 +164,8 @@ class FeatureSlice:
 
     ``predict_proba(G)`` takes the two columns' values (shape (m, 2), original
     units), fills every other input column with its training median (numeric)
-    or most frequent category (text), preprocesses and predicts, so that
+    or most frequent category (text; free text is left empty), preprocesses and
+    predicts, so that
     :func:`logloss.plot.decision_boundary` can draw any tabular model.
     """
 
@@ -166,9 +200,9 @@ class FeatureSlice:
             elif col in self.preprocessor.numeric:
                 columns[col] = np.full(m, self.preprocessor.numeric[col]["median"])
             else:
-                columns[col] = pd.Series(
-                    [self.preprocessor.categorical[col]["mode"]] * m, dtype="str"
-                )
+                # a text column's most frequent training value; free text: an empty document
+                spec = {**self.preprocessor.categorical, **self.preprocessor.hashed}.get(col)
+                columns[col] = pd.Series([spec["mode"] if spec else ""] * m, dtype="str")
         X, _ = self.preprocessor.transform(pd.DataFrame(columns))
         return self.model.predict_proba(model_input(self.model, X))
 

@@ -1,147 +1,67 @@
-"""The preprocessing of ``logloss fit``: standardise numbers, one-hot encode text.
+"""The preprocessing of ``logloss fit``: standardise numbers, encode text, build the design.
 
 :class:`Preprocessor` is fitted on the training rows of a table and writes any
-table with the same columns straight into one float64 matrix (no copy of the
-table); :class:`TransformReport` says what it had to impute or could not encode.
-Its whole state is plain JSON (:meth:`Preprocessor.to_dict`), which is how a model
-file carries it. :class:`logloss.TablePreprocessor` (``transformer.py``) is the same
-preprocessing as a scikit-learn transformer.
+table with the same columns into one design matrix — dense float64, or scipy CSR
+when one-hot, hashed or TF-IDF columns make it sparse (:attr:`Preprocessor.sparse`)
+— without a copy of the table. :class:`TransformReport` says what it had to impute
+or could not encode. Its whole state is plain JSON (:meth:`Preprocessor.to_dict`),
+which is how a model file carries it. :class:`logloss.TablePreprocessor`
+(``transformer.py``) is the same preprocessing as a scikit-learn transformer.
+The column encoders live in ``encoders.py``, ``hashing.py`` and ``text.py``; the
+matrix assembly in ``design.py``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .columns import as_float, as_frames, as_text, closest_names, column_kind, column_of
+from .columns import as_frames, closest_names, column_kind, column_of
+from .design import assemble_csr, stack_rows, write_dense
+from .encoders import (
+    TooManyCategoriesError,
+    levels_spec,
+    numeric_piece,
+    numeric_spec,
+    one_hot_piece,
+)
 from .files import release_arrow_memory
-from .preprocess_state import FORMAT_VERSION, REFERENCES, read_state
+from .hashing import hashed_piece
+from .preprocess_state import FORMAT_VERSION, REFERENCES, SPARSE_OUTPUTS, read_state
+from .text import fit_tfidf, tfidf_piece
+from .transform_report import TransformReport, count_noun
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
 __all__ = [
+    "CHUNK_ROWS",
     "FORMAT_VERSION",
     "MAX_CATEGORIES",
     "REFERENCES",
+    "SPARSE_MIN_FEATURES",
     "Preprocessor",
     "TooManyCategoriesError",
     "TransformReport",
 ]
 
-# A text column with more distinct values than this is almost surely an identifier.
+# A text column with more distinct values than this is one-hot encoded only with at least
+# two training rows per value on average, or hashed with `hash_features` (--hash-features).
 MAX_CATEGORIES = 100
-
-
-class TooManyCategoriesError(ValueError):
-    """A text column with more distinct values than ``max_categories`` allows.
-
-    The message names the command line's options; :meth:`message` words it for
-    another caller (the Python transformer names its parameters).
-    """
-
-    def __init__(self, column: str, n_levels: int, limit: int) -> None:
-        self.column, self.n_levels, self.limit = column, n_levels, limit
-        super().__init__(
-            self.message(
-                f"--max-categories {limit}",
-                f"drop it with --drop {column}",
-                f"admit it with --max-categories {n_levels}",
-            )
-        )
-
-    def message(self, limit: str, drop: str, admit: str) -> str:
-        """The sentence with the caller's names for the limit and the two ways out."""
-        return (
-            f"the text column {self.column!r} has {self.n_levels:,} distinct values, more "
-            f"than the {self.limit} categories one-hot encoding allows ({limit}); if it is "
-            f"an identifier, {drop}; if it is a category, {admit}"
-        )
-
-
-@dataclass
-class TransformReport:
-    """What :meth:`Preprocessor.transform` had to do beyond the plain encoding."""
-
-    n_rows: int = 0
-    imputed: dict[str, int] = field(default_factory=dict)  # numeric column -> values imputed
-    missing_categories: dict[str, int] = field(default_factory=dict)  # text column -> missing
-    unseen: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> value -> count
-
-    def messages(self, preprocessor: Preprocessor) -> list[str]:
-        """Sentences for the user: imputed values (a note) and unseen categories (a warning)."""
-        out = []
-        if self.imputed:
-            total = sum(self.imputed.values())
-            items = list(self.imputed.items())
-            parts = ", ".join(
-                f"{col} ({n:,} → {_fmt(preprocessor.numeric[col]['median'])})"
-                for col, n in items[:5]
-            ) + (f" and {len(items) - 5} more columns" if len(items) > 5 else "")
-            out.append(
-                f"Imputed {total:,} missing numeric value{'s' if total != 1 else ''} with the "
-                f"training median: {parts}."
-            )
-        if self.missing_categories:
-            total = sum(self.missing_categories.values())
-            items = list(self.missing_categories.items())
-            parts = ", ".join(
-                f"{col} ({n:,}{_as_level(preprocessor, col)})" for col, n in items[:5]
-            ) + (f" and {len(items) - 5} more columns" if len(items) > 5 else "")
-            out.append(
-                f"{total:,} missing text value{'s' if total != 1 else ''} encoded as "
-                f"{_as_what(preprocessor, self.missing_categories)}: {parts}."
-            )
-        if self.unseen:
-            total = sum(sum(v.values()) for v in self.unseen.values())
-            parts = []
-            for col, values in self.unseen.items():
-                examples = ", ".join(repr(v) for v in list(values)[:3])
-                more = f" and {len(values) - 3} more" if len(values) > 3 else ""
-                count = sum(values.values())
-                parts.append(
-                    f"{col}: {examples}{more} ({count:,} row{'s' if count != 1 else ''}"
-                    f"{_as_level(preprocessor, col)})"
-                )
-            out.append(
-                f"Warning: {total:,} categor{'ies' if total != 1 else 'y'} not seen in training "
-                f"{'were' if total != 1 else 'was'} encoded as "
-                f"{_as_what(preprocessor, self.unseen)}: {'; '.join(parts)}."
-            )
-        return out
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
-
-
-def _as_what(preprocessor: Preprocessor, columns: Iterable[str]) -> str:
-    """How a missing or unseen category was encoded: its column's reference level, or zeros."""
-    if all(preprocessor.categorical[col]["reference"] is None for col in columns):
-        return "all zeros"
-    return "the most frequent level of their column"
-
-
-def _as_level(preprocessor: Preprocessor, col: str) -> str:
-    """`` → 'White'``: the level a missing or unseen category of `col` became (if any)."""
-    level = preprocessor.categorical[col]["reference"]
-    return "" if level is None else f" → {level!r}"
+# sparse_output="auto" gives CSR from this many features on, when at most half can be nonzero
+SPARSE_MIN_FEATURES = 32
+# Rows encoded at a time: bounds the temporary arrays of one step, whatever the table's size.
+CHUNK_ROWS = 1 << 16
 
 
 class Preprocessor:
-    """Standardise numeric columns, one-hot encode text columns, impute with the median.
+    """Standardise numeric columns, encode text columns, impute with the median.
 
     Fitted on the training rows of a table, it writes any table with the same
-    columns into a float64 matrix:
+    columns into a design matrix:
 
     - a numeric (or boolean) column ``c`` becomes ``(x - mean) / std``, where the
       mean and standard deviation are those of the training values; a missing
@@ -153,7 +73,21 @@ class Preprocessor:
       alone. A missing value, or one never seen in training, is encoded as the
       reference level (a row of zeros), as a missing number becomes the median;
       the :class:`TransformReport` counts them. :attr:`references` names each
-      column's reference level.
+      column's reference level;
+    - a text column with more than `max_categories` levels is one-hot encoded the
+      same way when its training rows hold at least two per level on average (a
+      :class:`TooManyCategoriesError` otherwise: most likely an identifier), or,
+      with `hash_features` ``N``, hashed into ``N`` columns ``c#0 ... c#N-1``
+      (:mod:`logloss.tables.hashing`: FeatureHasher's signed MurmurHash3; any
+      value, seen in training or not, lands in its bucket);
+    - a column of `text_columns` is free text: TF-IDF features ``c:term``
+      (:mod:`logloss.tables.text`, scikit-learn's ``TfidfVectorizer``).
+
+    The matrix is scipy CSR (:attr:`sparse`) with ``sparse_output=True``, or with
+    ``"auto"`` when a TF-IDF column is present or the design has at least
+    :data:`SPARSE_MIN_FEATURES` features of which at most half can be nonzero in a
+    row (each numeric, one-hot or hashed column gives at most one nonzero per row);
+    dense float64 otherwise. Both hold the same numbers.
 
     With ``reference=None`` every level keeps its column and a missing or unseen
     value is a row of zeros: the coding of the states of format version 1 (model
@@ -163,19 +97,25 @@ class Preprocessor:
     Parameters
     ----------
     max_categories : int, default 100
-        A text column with more distinct training values than this is a
-        :class:`TooManyCategoriesError` (a ``ValueError``: it is most likely an
-        identifier; drop it, or raise the limit).
+        Above this many distinct training values a text column is hashed (with
+        `hash_features`), or one-hot encoded only with two training rows or more
+        per value on average.
     reference : {"most_frequent", None}, default "most_frequent"
-        Which level of a text column has no column of its own.
+        Which level of a one-hot encoded column has no column of its own.
+    hash_features : int, optional
+        Columns per hashed text column; None: no column is hashed.
+    text_columns : sequence of str, default ()
+        Free-text columns, encoded as TF-IDF (they must be among the fitted columns).
+    sparse_output : {"auto", True, False}, default "auto"
+        Whether :meth:`transform` gives a CSR matrix.
 
     Examples
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"x": [1.0, None, 3.0], "colour": ["red", "blue", "red"]})
     >>> pre = Preprocessor().fit(df, ["x", "colour"])
-    >>> pre.feature_names_out, pre.references
-    (['x', 'colour=blue'], {'colour': 'red'})
+    >>> pre.feature_names_out, pre.references, pre.sparse
+    (['x', 'colour=blue'], {'colour': 'red'}, False)
     >>> X, report = pre.transform(df)
     >>> X.round(3).tolist()
     [[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
@@ -183,26 +123,45 @@ class Preprocessor:
     {'x': 1}
     >>> Preprocessor(reference=None).fit(df, ["colour"]).feature_names_out
     ['colour=blue', 'colour=red']
+    >>> S, _ = Preprocessor(sparse_output=True).fit(df, ["x", "colour"]).transform(df)
+    >>> S.format, bool((S.toarray() == X).all())
+    ('csr', True)
     """
 
     def __init__(
-        self, max_categories: int = MAX_CATEGORIES, reference: str | None = "most_frequent"
+        self,
+        max_categories: int = MAX_CATEGORIES,
+        reference: str | None = "most_frequent",
+        *,
+        hash_features: int | None = None,
+        text_columns: Sequence[str] = (),
+        sparse_output: str | bool = "auto",
     ) -> None:
-        if (
-            isinstance(max_categories, bool)
-            or not isinstance(max_categories, int)
-            or max_categories < 1
-        ):
-            raise ValueError(f"`max_categories` must be an integer >= 1; got {max_categories!r}")
+        for name, value in (("max_categories", max_categories), ("hash_features", hash_features)):
+            if value is None and name == "hash_features":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{name}` must be an integer >= 1; got {value!r}")
         if reference not in REFERENCES:
             raise ValueError(
                 f"`reference` must be one of {', '.join(map(repr, REFERENCES))}; got {reference!r}"
             )
+        if sparse_output not in SPARSE_OUTPUTS:
+            raise ValueError(
+                f"`sparse_output` must be 'auto', True or False; got {sparse_output!r}"
+            )
+        if isinstance(text_columns, str) or not all(isinstance(c, str) for c in text_columns):
+            raise TypeError(f"`text_columns` must be a list of column names; got {text_columns!r}")
         self.max_categories = max_categories
         self.reference = reference
+        self.hash_features = hash_features
+        self.text_columns = list(dict.fromkeys(text_columns))
+        self.sparse_output = sparse_output
         self.columns: list[str] = []
         self.numeric: dict[str, dict[str, Any]] = {}
         self.categorical: dict[str, dict[str, Any]] = {}
+        self.hashed: dict[str, dict[str, Any]] = {}
+        self.text: dict[str, dict[str, Any]] = {}
         self.fitted = False
 
     # -- fitting --
@@ -213,16 +172,19 @@ class Preprocessor:
         columns: Sequence[str],
         rows: NDArray[np.intp] | None = None,
     ) -> Preprocessor:
-        """Learn medians, means, scales and categories from `rows` of `df` (all by default).
+        """Learn medians, means, scales, levels and vocabularies from `rows` of `df`.
 
         `df` is a DataFrame or the consecutive blocks of one (:func:`read_table_blocks`);
-        `rows` count from the first row of the first block.
+        `rows` count from the first row of the first block (all rows by default).
         """
         frames = as_frames(df)
         self.columns = [str(c) for c in columns]
         if not self.columns:
             raise ValueError("no feature columns are given to fit on")
-        self.numeric, self.categorical = {}, {}
+        for col in self.text_columns:
+            if col not in self.columns:
+                raise ValueError(f"--text names {col!r}, which is not a feature column")
+        self.numeric, self.categorical, self.hashed, self.text = {}, {}, {}, {}
         for col in self.columns:
             if col not in frames[0].columns:
                 raise ValueError(
@@ -240,10 +202,17 @@ class Preprocessor:
                 )
             del whole
             kind = column_kind(series, col)
-            if kind in ("numeric", "boolean"):
-                self.numeric[col] = _numeric_encoder(series, col, kind, missing, rows)
+            if col in self.text_columns:
+                if kind != "text":
+                    raise ValueError(
+                        f"--text names {col!r}, a {kind} column; TF-IDF features are made "
+                        "from free text"
+                    )
+                self.text[col] = fit_tfidf(series, col)
+            elif kind in ("numeric", "boolean"):
+                self.numeric[col] = numeric_spec(series, col, kind, missing, rows)
             else:
-                self.categorical[col] = self._text_encoder(series, col, missing)
+                self._fit_levels(series, col, missing)
         self.fitted = True
         if not self.n_features_out:
             self.fitted = False
@@ -255,49 +224,80 @@ class Preprocessor:
             )
         return self
 
-    def _text_encoder(
-        self, series: pd.Series, col: str, missing: NDArray[np.bool_]
-    ) -> dict[str, Any]:
-        """The sorted categories of a text column, its most frequent one (the first in
-        sorted order among ties), its reference level, its gaps."""
-        text = as_text(series)
-        present = text[~missing] if missing.any() else text
-        counts = present.value_counts()
-        levels = sorted(str(k) for k in counts.index)
-        if len(levels) > self.max_categories:
-            raise TooManyCategoriesError(col, len(levels), self.max_categories)
-        mode = min(str(k) for k in counts.index[counts.to_numpy() == counts.max()])
-        return {
-            "categories": levels,
-            "mode": mode,
-            "reference": mode if self.reference == "most_frequent" else None,
-            "n_missing": int(missing.sum()),
-        }
+    def _fit_levels(self, series: pd.Series, col: str, missing: NDArray[np.bool_]) -> None:
+        """One-hot levels of a text column, or its hashing above `max_categories`."""
+        spec = levels_spec(series, missing, self.reference)
+        n_levels = len(spec["categories"])
+        if n_levels > self.max_categories:
+            if self.hash_features is not None:
+                self.hashed[col] = {
+                    "n_features": self.hash_features,
+                    "n_levels": n_levels,
+                    "mode": spec["mode"],
+                    "n_missing": spec["n_missing"],
+                }
+                return
+            n_present = missing.size - spec["n_missing"]
+            if 2 * n_levels >= n_present:
+                raise TooManyCategoriesError(col, n_levels, self.max_categories)
+        self.categorical[col] = spec
+
+    def _widths(self) -> list[tuple[str, int]]:
+        """(column, number of features) in column order."""
+        out = []
+        for col in self.columns:
+            if col in self.numeric:
+                out.append((col, 1))
+            elif col in self.categorical:
+                spec = self.categorical[col]
+                out.append((col, len(spec["categories"]) - (spec["reference"] is not None)))
+            elif col in self.hashed:
+                out.append((col, self.hashed[col]["n_features"]))
+            else:
+                out.append((col, len(self.text[col]["terms"])))
+        return out
 
     @property
     def feature_names_out(self) -> list[str]:
-        """Names of the matrix columns, in order."""
+        """Names of the matrix columns, in order: ``c``, ``c=level``, ``c#bucket``, ``c:term``."""
         self._check_fitted()
         names: list[str] = []
         for col in self.columns:
             if col in self.numeric:
                 names.append(col)
-            else:
+            elif col in self.categorical:
                 spec = self.categorical[col]
                 names.extend(
                     f"{col}={level}" for level in spec["categories"] if level != spec["reference"]
                 )
+            elif col in self.hashed:
+                names.extend(f"{col}#{k}" for k in range(self.hashed[col]["n_features"]))
+            else:
+                names.extend(f"{col}:{term}" for term in self.text[col]["terms"])
         return names
 
     @property
     def references(self) -> dict[str, str | None]:
-        """Each text column's reference level (None: every level has a column)."""
+        """Each one-hot column's reference level (None: every level has a column)."""
         self._check_fitted()
         return {col: spec["reference"] for col, spec in self.categorical.items()}
 
     @property
     def n_features_out(self) -> int:
-        return len(self.feature_names_out)
+        return int(sum(width for _, width in self._widths()))
+
+    @property
+    def sparse(self) -> bool:
+        """Whether :meth:`transform` gives a CSR matrix (see ``sparse_output``)."""
+        self._check_fitted()
+        if self.sparse_output != "auto":
+            return bool(self.sparse_output)
+        if self.text:
+            return True
+        width = self.n_features_out
+        # each numeric, one-hot or hashed column has at most one nonzero in a row
+        per_row = len(self.numeric) + len(self.categorical) + len(self.hashed)
+        return width >= SPARSE_MIN_FEATURES and 2 * per_row <= width
 
     def training_report(self) -> TransformReport:
         """The imputations and missing categories of the training rows."""
@@ -305,7 +305,10 @@ class Preprocessor:
         report = TransformReport()
         report.imputed = {c: s["n_missing"] for c, s in self.numeric.items() if s["n_missing"]}
         report.missing_categories = {
-            c: s["n_missing"] for c, s in self.categorical.items() if s["n_missing"]
+            c: s["n_missing"]
+            for group in (self.categorical, self.hashed, self.text)
+            for c, s in group.items()
+            if s["n_missing"]
         }
         return report
 
@@ -330,11 +333,12 @@ class Preprocessor:
         rows: NDArray[np.intp] | None = None,
         *,
         source: str = "the data",
-    ) -> tuple[NDArray[np.float64], TransformReport]:
+    ) -> tuple[Any, TransformReport]:
         """The design matrix of `rows` of `df` (all by default) and what was imputed.
 
-        The matrix is C-ordered float64 of shape ``(len(rows), n_features_out)``,
-        filled one column at a time so that no second copy of the table exists.
+        The matrix has shape ``(len(rows), n_features_out)``: C-ordered float64, or
+        a CSR matrix when :attr:`sparse`; it is written :data:`CHUNK_ROWS` rows at a
+        time, so no second copy of the table exists.
         """
         key = "rows"
         X, reports = self.transform_parts(df, {key: rows}, source=source)
@@ -347,7 +351,7 @@ class Preprocessor:
         *,
         source: str = "the data",
         consume: bool = False,
-    ) -> tuple[dict[str, NDArray[np.float64]], dict[str, TransformReport]]:
+    ) -> tuple[dict[str, Any], dict[str, TransformReport]]:
         """One design matrix per named set of rows (None: all rows), in one pass.
 
         `df` is a DataFrame or a list of consecutive blocks of one; the row sets
@@ -370,124 +374,62 @@ class Preprocessor:
                 and not (np.diff(rows) > 0).all()
             ):
                 raise ValueError(f"the rows of {name!r} must be increasing to read blocks")
-        width = self.n_features_out
-        X = {
-            name: np.empty((total if r is None else int(r.size), width), dtype=np.float64)
-            for name, r in parts.items()
-        }
-        reports = {name: TransformReport(n_rows=X[name].shape[0]) for name in parts}
+        width, sparse = self.n_features_out, self.sparse
+        sizes = {name: total if r is None else int(r.size) for name, r in parts.items()}
+        dense = {} if sparse else {n: np.empty((k, width)) for n, k in sizes.items()}
+        blocks: dict[str, list] = {name: [] for name in parts}
+        reports = {name: TransformReport(n_rows=k) for name, k in sizes.items()}
         start = 0
         for i, length in enumerate(lengths):
             frame, stop = frames[i], start + length
+            positions = frame.columns.get_indexer(self.columns)
             for name, rows in parts.items():
                 if rows is None:
                     a, b, local = start, stop, None
                 else:
                     a, b = (int(v) for v in np.searchsorted(rows, [start, stop]))
                     local = rows[a:b] - start
-                if b > a:
-                    self._encode(frame, local, X[name][a:b], reports[name], source)
+                for lo in range(a, b, CHUNK_ROWS):
+                    hi = min(lo + CHUNK_ROWS, b)
+                    take = slice(lo - a, hi - a) if local is None else local[lo - a : hi - a]
+                    chunk = frame.iloc[take, positions]
+                    pieces = self._encode(chunk, reports[name], source)
+                    if sparse:
+                        blocks[name].append(assemble_csr(pieces, hi - lo))
+                    else:
+                        write_dense(pieces, dense[name][lo:hi])
+                    del chunk, pieces
             if consume and isinstance(df, list):
                 frames[i] = None  # type: ignore[call-overload]
                 del frame
                 release_arrow_memory()
             start = stop
+        if not sparse:
+            return dense, reports
+        X = {name: stack_rows(blocks[name], width) for name in parts}
+        release_arrow_memory()  # the chunks' pages, freed by stack_rows, go back to the system
         return X, reports
 
-    def _encode(
-        self,
-        frame: pd.DataFrame,
-        rows: NDArray[np.intp] | None,
-        X: NDArray[np.float64],
-        report: TransformReport,
-        source: str,
-    ) -> None:
-        """Write the encoding of `rows` of `frame` (all if None) into the rows of `X`."""
-        j = 0
+    def _encode(self, frame: pd.DataFrame, report: TransformReport, source: str) -> list:
+        """The pieces of the design (:mod:`logloss.tables.design`) of every row of `frame`."""
+        pieces: list = []
         for col in self.columns:
             series = frame[col]
             if col in self.numeric:
-                spec = self.numeric[col]
-                values = self._numeric_values(series, col, source)
-                x = values if rows is None else values[rows]
-                out = X[:, j]
-                np.subtract(x, spec["mean"], out=out)
-                out /= spec["scale"]
-                missing = np.isnan(out)
-                if missing.any():
-                    out[missing] = (spec["median"] - spec["mean"]) / spec["scale"]
-                    report.imputed[col] = report.imputed.get(col, 0) + int(missing.sum())
-                if np.isinf(out).any():
-                    raise ValueError(f"the column {col!r} of {source} holds an infinite value")
-                j += 1
+                pieces.append(numeric_piece(series, self.numeric[col], col, report, source))
+            elif col in self.categorical:
+                pieces.append(one_hot_piece(series, self.categorical[col], col, report))
             else:
-                spec = self.categorical[col]
-                levels = spec["categories"]
-                codes = self._codes(series, levels)
-                if rows is not None:
-                    codes = codes[rows]
-                # slot[k]: the column of level k in this block; -1 for the reference
-                slot = np.arange(len(levels))
-                if spec["reference"] is not None:
-                    r = levels.index(spec["reference"])
-                    slot[r] = -1
-                    slot[r + 1 :] -= 1
-                width = len(levels) - (spec["reference"] is not None)
-                block = X[:, j : j + width]
-                block[...] = 0.0
-                known = codes >= 0
-                where = np.flatnonzero(known)
-                cols = slot[codes[known]]
-                block[where[cols >= 0], cols[cols >= 0]] = 1.0
-                if not known.all():
-                    self._count_unknown(series, rows, known, col, report)
-                j += width
-
-    def _numeric_values(self, series: pd.Series, col: str, source: str) -> NDArray[np.float64]:
-        try:
-            return as_float(series)
-        except (ValueError, TypeError):
-            sample = series.dropna()
-            example = (
-                next((v for v in sample.head(1000) if _not_number(v)), sample.iloc[0])
-                if len(sample)
-                else None
-            )
-            raise ValueError(
-                f"the column {col!r} of {source} was numeric in training but holds text "
-                f"(e.g. {example!r})"
-            ) from None
-
-    @staticmethod
-    def _codes(series: pd.Series, levels: list[str]) -> NDArray:
-        """Position of each value among the levels; -1 for a missing or unseen value."""
-        import pandas as pd
-
-        if isinstance(series.dtype, pd.ArrowDtype):
-            import pyarrow as pa
-            import pyarrow.compute as pc
-
-            arrow = series.array._pa_array  # the ChunkedArray behind the column, no copy
-            if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
-                # Arrow looks the strings up in place: no Python string per row.
-                found = pc.index_in(arrow, value_set=pa.array(levels, type=arrow.type))
-                return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
-        text = as_text(series)
-        return pd.Index(levels, dtype="str").get_indexer(text)
-
-    @staticmethod
-    def _count_unknown(
-        series: pd.Series, rows: Any, known: NDArray[np.bool_], col: str, report: TransformReport
-    ) -> None:
-        values = (series if rows is None else series.iloc[rows]).iloc[np.flatnonzero(~known)]
-        n_missing = int(values.isna().sum())
-        if n_missing:
-            report.missing_categories[col] = report.missing_categories.get(col, 0) + n_missing
-        counts = as_text(values.dropna()).value_counts()
-        if len(counts):
-            seen = report.unseen.setdefault(col, {})
-            for k, v in counts.items():
-                seen[str(k)] = seen.get(str(k), 0) + int(v)
+                if col in self.hashed:
+                    piece, n_missing = hashed_piece(series, self.hashed[col]["n_features"])
+                else:
+                    piece, n_missing = tfidf_piece(series, self.text[col])
+                if n_missing:
+                    report.missing_categories[col] = (
+                        report.missing_categories.get(col, 0) + n_missing
+                    )
+                pieces.append(piece)
+        return pieces
 
     # -- state --
 
@@ -498,17 +440,28 @@ class Preprocessor:
             "format_version": FORMAT_VERSION,
             "max_categories": self.max_categories,
             "reference": self.reference,
+            "hash_features": self.hash_features,
+            "sparse_output": self.sparse_output,
             "columns": list(self.columns),
             "numeric": {c: dict(s) for c, s in self.numeric.items()},
             "categorical": {c: dict(s) for c, s in self.categorical.items()},
+            "hashed": {c: dict(s) for c, s in self.hashed.items()},
+            "text": {c: dict(s) for c, s in self.text.items()},
         }
 
     @classmethod
     def from_dict(cls, state: Any) -> Preprocessor:
         """Rebuild a fitted preprocessor from :meth:`to_dict`, checking every field."""
         parts = read_state(state)
-        pre = cls(max_categories=parts["max_categories"], reference=parts["reference"])
+        pre = cls(
+            max_categories=parts["max_categories"],
+            reference=parts["reference"],
+            hash_features=parts["hash_features"],
+            text_columns=list(parts["text"]),
+            sparse_output=parts["sparse_output"],
+        )
         pre.numeric, pre.categorical = parts["numeric"], parts["categorical"]
+        pre.hashed, pre.text = parts["hashed"], parts["text"]
         pre.columns = parts["columns"]
         pre.fitted = True
         return pre
@@ -517,16 +470,25 @@ class Preprocessor:
         """One line: how many columns of each kind became how many features (naming only
         the kinds there are)."""
         self._check_fitted()
+        widths = dict(self._widths())
         n_num, n_text, n_out = len(self.numeric), len(self.categorical), self.n_features_out
         parts = []
         if n_num:
-            parts.append(f"{_count(n_num, 'numeric column')} standardised")
+            parts.append(f"{count_noun(n_num, 'numeric column')} standardised")
         if n_text:
-            # each numeric column gives one feature; the rest are the indicators
             ref = ", the most frequent level of each as reference" if self._has_references() else ""
-            indicators = _count(n_out - n_num, "indicator")
-            parts.append(f"{_count(n_text, 'text column')} one-hot encoded ({indicators}{ref})")
-        return f"{', '.join(parts) or 'no columns'}: {_count(n_out, 'feature')}"
+            indicators = count_noun(sum(widths[c] for c in self.categorical), "indicator")
+            parts.append(f"{count_noun(n_text, 'text column')} one-hot encoded ({indicators}{ref})")
+        if self.hashed:
+            parts.append(
+                f"{count_noun(len(self.hashed), 'text column')} hashed "
+                f"({self.hash_features:,} columns each)"
+            )
+        if self.text:
+            terms = count_noun(sum(widths[c] for c in self.text), "term")
+            parts.append(f"{count_noun(len(self.text), 'free-text column')} as TF-IDF ({terms})")
+        layout = " (sparse)" if self.sparse else ""
+        return f"{', '.join(parts) or 'no columns'}: {count_noun(n_out, 'feature')}{layout}"
 
     def _has_references(self) -> bool:
         return any(s["reference"] is not None for s in self.categorical.values())
@@ -539,38 +501,3 @@ class Preprocessor:
         if not self.fitted:
             return "Preprocessor()"
         return f"Preprocessor(<{self.describe()}>)"
-
-
-def _numeric_encoder(
-    series: pd.Series,
-    col: str,
-    kind: str,
-    missing: NDArray[np.bool_],
-    rows: NDArray[np.intp] | None,
-) -> dict[str, Any]:
-    """Median, mean and scale of a numeric (or boolean) column's training values."""
-    x = as_float(series)
-    if not np.isfinite(x[~np.isnan(x)]).all():
-        bad = int(np.flatnonzero(np.isinf(x))[0])
-        raise ValueError(
-            f"the feature column {col!r} holds an infinite value (row "
-            f"{bad if rows is None else int(rows[bad])})"
-        )
-    present = x[~missing] if missing.any() else x
-    std = float(np.std(present))
-    return {
-        "kind": kind,
-        "median": float(np.median(present)),
-        "mean": float(np.mean(present)),
-        # A constant column has no spread: divide by 1 and it becomes 0.
-        "scale": std if std > 0 and math.isfinite(std) else 1.0,
-        "n_missing": int(missing.sum()),
-    }
-
-
-def _not_number(value: Any) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return True
-    return False

@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["FORMAT_VERSION", "REFERENCES", "read_state"]
+__all__ = ["FORMAT_VERSION", "REFERENCES", "SPARSE_OUTPUTS", "read_state"]
 
 # Version of the state :meth:`Preprocessor.to_dict` writes; a newer one is refused.
-# 1: every level of a text column kept; 2: a reference level dropped ("reference").
-FORMAT_VERSION = 2
+# 1: every level of a text column kept; 2: a reference level dropped ("reference");
+# 3: hashed columns ("hashed", "hash_features"), TF-IDF columns ("text"), "sparse_output".
+FORMAT_VERSION = 3
 # How a text column's reference level is chosen; None keeps every level (format 1's coding).
 REFERENCES = ("most_frequent", None)
+# Whether the design is CSR: always, never, or by the rule of Preprocessor.sparse.
+SPARSE_OUTPUTS = ("auto", True, False)
 
 
 def read_state(state: Any) -> dict[str, Any]:
@@ -48,22 +51,36 @@ def read_state(state: Any) -> dict[str, Any]:
     columns = _field(state, "columns", list)
     numeric = _field(state, "numeric", dict)
     categorical = _field(state, "categorical", dict)
+    # formats 1 and 2 had neither hashed nor TF-IDF columns, and always a dense design
+    hashed = _field(state, "hashed", dict) if version >= 3 else {}
+    text = _field(state, "text", dict) if version >= 3 else {}
+    hash_features = state.get("hash_features") if version >= 3 else None
+    if hash_features is not None and not _count(hash_features, 1):
+        raise ValueError("the preprocessing state's 'hash_features' is malformed")
+    sparse_output = state.get("sparse_output", False) if version >= 3 else False
+    if not (sparse_output == "auto" or isinstance(sparse_output, bool)):
+        raise ValueError("the preprocessing state's 'sparse_output' is malformed")
     if not columns or not all(isinstance(c, str) for c in columns):
         raise ValueError("the preprocessing state's columns must be a non-empty list of names")
+    groups = (numeric, categorical, hashed, text)
     if (
         len(set(columns)) != len(columns)
-        or set(columns) != set(numeric) | set(categorical)
-        or set(numeric) & set(categorical)
+        or set(columns) != set().union(*groups)
+        or sum(map(len, groups)) != len(columns)
     ):
         raise ValueError("the preprocessing state's columns do not match its encoders")
     return {
         "max_categories": max_categories,
         "reference": reference,
+        "hash_features": hash_features,
+        "sparse_output": sparse_output,
         "columns": list(columns),
         "numeric": {col: _numeric_state(col, spec) for col, spec in numeric.items()},
         "categorical": {
             col: _text_state(col, spec, reference) for col, spec in categorical.items()
         },
+        "hashed": {col: _hashed_state(col, spec) for col, spec in hashed.items()},
+        "text": {col: _tfidf_state(col, spec) for col, spec in text.items()},
     }
 
 
@@ -108,6 +125,62 @@ def _text_state(col: str, spec: Any, reference: str | None) -> dict[str, Any]:
     if (reference is None) != (level is None) or (level is not None and level not in levels):
         raise ValueError(f"the reference level of column {col!r} is malformed")
     return {"categories": list(levels), "mode": mode, "reference": level, "n_missing": n_missing}
+
+
+def _hashed_state(col: str, spec: Any) -> dict[str, Any]:
+    """A hashed column's encoder read back: its width, level count and most frequent value."""
+    if (
+        not isinstance(spec, dict)
+        or not _count(spec.get("n_features"), 1)
+        or not _count(spec.get("n_levels"), 1)
+        or not isinstance(spec.get("mode"), str)
+    ):
+        raise ValueError(f"the hashing of column {col!r} is malformed")
+    return {
+        "n_features": spec["n_features"],
+        "n_levels": spec["n_levels"],
+        "mode": spec["mode"],
+        "n_missing": _missing_count(col, spec),
+    }
+
+
+def _tfidf_state(col: str, spec: Any) -> dict[str, Any]:
+    """A TF-IDF column's encoder read back: distinct terms, one finite idf >= 1 per term,
+    and the tokenisation this logloss applies (another is refused, not misread)."""
+    from .text import MAX_TERMS, TOKEN_PATTERN
+
+    terms = spec.get("terms") if isinstance(spec, dict) else None
+    idf = spec.get("idf") if isinstance(spec, dict) else None
+    if (
+        not isinstance(terms, list)
+        or not terms
+        or not all(isinstance(t, str) and t for t in terms)
+        or len(set(terms)) != len(terms)
+        or not isinstance(idf, list)
+        or len(idf) != len(terms)
+        or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 1
+            for v in idf
+        )
+    ):
+        raise ValueError(f"the TF-IDF vocabulary of column {col!r} is malformed")
+    if spec.get("lowercase") is not True or spec.get("token_pattern") != TOKEN_PATTERN:
+        raise ValueError(f"the TF-IDF tokenisation of column {col!r} is not one this logloss reads")
+    max_terms = spec.get("max_terms", MAX_TERMS)
+    if not _count(max_terms, 1):
+        raise ValueError(f"the TF-IDF vocabulary of column {col!r} is malformed")
+    return {
+        "terms": list(terms),
+        "idf": [float(v) for v in idf],
+        "n_missing": _missing_count(col, spec),
+        "lowercase": True,
+        "token_pattern": TOKEN_PATTERN,
+        "max_terms": max_terms,
+    }
+
+
+def _count(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
 def _missing_count(col: str, spec: dict) -> int:

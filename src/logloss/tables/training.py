@@ -194,7 +194,7 @@ def _has_firth() -> bool:
 class Prepared:
     """A table turned into matrices: one design matrix and label vector per split."""
 
-    X: dict[str, NDArray[np.float64]]  # "training", "calibration" (optional), "held-out"
+    X: dict[str, Any]  # "training", "calibration" (optional), "held-out": dense or CSR
     y: dict[str, NDArray]
     preprocessor: Preprocessor
     target: str
@@ -216,6 +216,8 @@ def prepare_training(
     max_categories: int = MAX_CATEGORIES,
     source: str = "the data",
     consume: bool = False,
+    text: Sequence[str] = (),
+    hash_features: int | None = None,
 ) -> Prepared:
     """Split `df` (stratified), fit the :class:`Preprocessor` on the training rows, encode all.
 
@@ -223,7 +225,9 @@ def prepare_training(
     the temperature. No copy of the table is made: each matrix is written
     directly from the table's columns. `df` may be the list of blocks from
     :func:`read_table_blocks`; with `consume`, each block is dropped from that
-    list once encoded (see :meth:`Preprocessor.transform_parts`).
+    list once encoded (see :meth:`Preprocessor.transform_parts`). `text` names
+    free-text columns (TF-IDF) and `hash_features` hashes the text columns above
+    `max_categories`; the matrices are CSR when :attr:`Preprocessor.sparse` says so.
 
     Examples
     --------
@@ -235,13 +239,14 @@ def prepare_training(
     """
     frames = as_frames(df)
     columns = choose_features(
-        list(frames[0].columns), target, features=features, drop=drop, source=source
+        list(frames[0].columns), target, features=features, drop=drop, source=source, text=text
     )
     tgt = encode_target(column_of(frames, target), target)
-    train_pos, test_pos = train_test_rows(tgt.y, test_size, seed)
+    # the class codes split as the labels would (same order), without sorting strings
+    train_pos, test_pos = train_test_rows(tgt.codes, test_size, seed)
     parts = {"training": train_pos}
     if calibrate:
-        fit_sub, cal_sub = train_test_rows(tgt.y[train_pos], CALIBRATION_FRACTION, seed + 1)
+        fit_sub, cal_sub = train_test_rows(tgt.codes[train_pos], CALIBRATION_FRACTION, seed + 1)
         if cal_sub.size == 0:
             raise ValueError("too few training rows to keep some apart for --calibrate")
         parts = {"training": train_pos[fit_sub], "calibration": train_pos[cal_sub]}
@@ -254,17 +259,21 @@ def prepare_training(
             f"Left out {tgt.n_missing:,} row{'s' if tgt.n_missing != 1 else ''} whose target "
             f"{target!r} is missing."
         )
-    pre = Preprocessor(max_categories=max_categories)
-    pre.fit(frames, columns, rows=tgt.rows[parts["training"]])
+    # Only the labels and table rows of each split are kept: the whole-table target
+    # arrays go before the design matrices are built (at 5M rows some 200 MB).
+    y = {name: tgt.y[pos] for name, pos in parts.items()}
+    rows = {name: tgt.rows[pos] for name, pos in parts.items()}
+    train_counts = np.bincount(tgt.codes[parts["training"]], minlength=tgt.classes.size)
+    classes = tgt.classes
+    del tgt, parts, train_pos, test_pos
+    pre = Preprocessor(max_categories, hash_features=hash_features, text_columns=text)
+    pre.fit(frames, columns, rows=rows["training"])
     n_rows = int(sum(len(f) for f in frames))
     del frames
     X, reports = pre.transform_parts(
-        df if isinstance(df, list) else [df],
-        {name: tgt.rows[pos] for name, pos in parts.items()},
-        source=source,
-        consume=consume,
+        df if isinstance(df, list) else [df], rows, source=source, consume=consume
     )
-    y = {name: tgt.y[pos] for name, pos in parts.items()}
+    del rows
     for name, report in reports.items():
         if name == "training":
             notes.extend(report.messages(pre))
@@ -274,13 +283,12 @@ def prepare_training(
                 for m in report.messages(pre)
                 if m.startswith("Warning")
             )
-    _, train_counts = np.unique(y["training"], return_counts=True)
     return Prepared(
         X=X,
         y=y,
         preprocessor=pre,
         target=target,
-        classes=tgt.classes,
+        classes=classes,
         prior=train_counts / train_counts.sum(),
         notes=notes,
         n_rows=n_rows,

@@ -53,11 +53,23 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         The feature columns; default: every column of the table given to
         :meth:`fit` (other columns are ignored by :meth:`transform`).
     max_categories : int, default 100
-        A text column with more distinct training values is a ``ValueError``
-        (most likely an identifier).
+        A text column with more distinct training values is hashed (with
+        `hash_features`), or one-hot encoded when its rows hold two or more per
+        value on average (a ``ValueError`` otherwise: most likely an identifier).
     reference : {"most_frequent", None}, default "most_frequent"
         With None every level keeps its column (the coding of model files
         written before reference levels).
+    hash_features : int, optional
+        Hash each text column above `max_categories` into this many signed
+        columns ``c#0, c#1, ...`` (scikit-learn's ``FeatureHasher`` semantics).
+    text_columns : sequence of str, optional
+        Free-text columns, encoded as TF-IDF features ``c:term``
+        (scikit-learn's ``TfidfVectorizer`` with its defaults but at most 10,000
+        terms).
+    sparse_output : {"auto", True, False}, default "auto"
+        Whether :meth:`transform` returns a scipy CSR matrix; "auto": with a
+        free-text column, or from 32 features on when at most half of them can
+        be nonzero in a row (:attr:`logloss.tables.Preprocessor.sparse`).
 
     Attributes
     ----------
@@ -94,10 +106,16 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         *,
         max_categories: int = MAX_CATEGORIES,
         reference: str | None = "most_frequent",
+        hash_features: int | None = None,
+        text_columns: Sequence[str] | None = None,
+        sparse_output: str | bool = "auto",
     ) -> None:
         self.columns = columns
         self.max_categories = max_categories
         self.reference = reference
+        self.hash_features = hash_features
+        self.text_columns = text_columns
+        self.sparse_output = sparse_output
 
     def fit(self, X: Any, y: Any = None) -> TablePreprocessor:
         """Learn the medians, means, scales and levels of the columns of `X` (`y` is ignored).
@@ -106,14 +124,23 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         """
         df, names = _frame(X)
         columns = list(df.columns) if self.columns is None else [str(c) for c in self.columns]
-        pre = Preprocessor(max_categories=self.max_categories, reference=self.reference)
+        text = [str(c) for c in self.text_columns or ()]
+        if self.columns is None:
+            columns += [c for c in text if c not in columns]
+        pre = Preprocessor(
+            max_categories=self.max_categories,
+            reference=self.reference,
+            hash_features=self.hash_features,
+            text_columns=text,
+            sparse_output=self.sparse_output,
+        )
         try:
             pre.fit(df, columns)
         except TooManyCategoriesError as exc:
             raise ValueError(
                 exc.message(
                     f"max_categories={exc.limit}",
-                    "leave it out of `columns`",
+                    "leave it out of `columns`, or hash it with hash_features=N",
                     f"admit it with max_categories={exc.n_levels}",
                 )
             ) from None
@@ -139,12 +166,16 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
             columns=list(preprocessor.columns),
             max_categories=preprocessor.max_categories,
             reference=preprocessor.reference,
+            hash_features=preprocessor.hash_features,
+            text_columns=list(preprocessor.text_columns) or None,
+            sparse_output=preprocessor.sparse_output,
         )
         tp._set_fitted(preprocessor, len(preprocessor.columns), list(preprocessor.columns))
         return tp
 
-    def transform(self, X: Any) -> NDArray[np.float64]:
-        """The float64 design matrix of `X`, shape ``(n_rows, len(get_feature_names_out()))``.
+    def transform(self, X: Any) -> Any:
+        """The float64 design matrix of `X`, shape ``(n_rows, len(get_feature_names_out()))``:
+        a NumPy array, or a scipy CSR matrix (see `sparse_output`).
 
         A level of a text column never seen in training is a ``UserWarning``.
         """
@@ -158,7 +189,8 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         return matrix
 
     def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
-        """Names of the output columns: ``c`` for a number, ``c=level`` for a text level."""
+        """Names of the output columns: ``c`` for a number, ``c=level`` for a text level,
+        ``c#k`` for a hashed bucket, ``c:term`` for a TF-IDF term."""
         check_is_fitted(self, "preprocessor_")
         if input_features is not None:
             known = getattr(self, "feature_names_in_", None)
