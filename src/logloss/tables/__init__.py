@@ -5,9 +5,12 @@
 - :mod:`~logloss.tables.columns`: feature columns, the target's classes, the
   stratified held-out split (as row indices, so no copy of the table is made).
 - :mod:`~logloss.tables.preprocess`: :class:`Preprocessor` standardises numeric
-  columns (missing values become the training median) and one-hot encodes text
-  columns, straight into one float64 matrix; its state is plain JSON, which is how
-  a model file carries it.
+  columns (missing values become the training median), one-hot encodes text columns
+  (:mod:`~logloss.tables.encoders`), hashes those with too many levels
+  (:mod:`~logloss.tables.hashing`) and turns free text into TF-IDF features
+  (:mod:`~logloss.tables.text`), straight into one float64 matrix, dense or CSR
+  (:mod:`~logloss.tables.design`); its state is plain JSON, which is how a model file
+  carries it.
 - :mod:`~logloss.tables.training`, :mod:`~logloss.tables.checkpoint` and
   :mod:`~logloss.tables.fit_run`: the fit workflow, with checkpoints and resuming.
 - :mod:`~logloss.tables.prediction` and :mod:`~logloss.tables.scoring`: predicting
