@@ -122,18 +122,25 @@ def choose_features(
 class Target:
     """The class label of each usable row and which rows those are."""
 
-    y: NDArray  # labels of the rows in `rows` (str or numbers), as the estimator sees them
+    # labels of the rows in `rows` (str or numbers), as the estimator sees them; None when
+    # encode_target was asked for no labels
+    y: NDArray | None
     rows: NDArray[np.intp]  # row positions in the table (rows with a missing target are left out)
     classes: NDArray
     counts: NDArray[np.intp]
     n_missing: int
-    codes: NDArray[np.intp] | None = None  # y as positions in classes (train_test_rows takes it)
+    # y as positions in classes, in the smallest integer type that holds them (int8 for
+    # up to 127 classes); train_test_rows takes them as they are
+    codes: NDArray[np.signedinteger] | None = None
 
 
-def encode_target(series: pd.Series, name: str | None = None) -> Target:
+def encode_target(series: pd.Series, name: str | None = None, *, labels: bool = True) -> Target:
     """Class labels from a target column of strings, booleans or integral numbers.
 
     Rows whose target is missing are left out (``n_missing`` says how many).
+    ``y = classes[codes]``; with ``labels=False`` it is left None (a caller that
+    needs the labels of some rows only takes ``classes[codes[rows]]``, which
+    saves a whole-table array of strings).
     A continuous target (floats with fractions), a single class, or more than
     1000 classes is a ``ValueError``.
 
@@ -148,10 +155,12 @@ def encode_target(series: pd.Series, name: str | None = None) -> Target:
 
     label = name if name is not None else str(series.name)
     missing = series.isna().to_numpy()
-    rows = np.flatnonzero(~missing)
-    if rows.size == 0:
+    n_missing = int(missing.sum())
+    if n_missing == missing.size:
         raise ValueError(f"the target column {label!r} is entirely empty")
-    values = series.iloc[rows] if missing.any() else series
+    rows = np.flatnonzero(~missing)
+    del missing
+    values = series.iloc[rows] if n_missing else series
     kind = column_kind(values, label, target=True)
     if kind == "numeric":
         y = values.to_numpy(dtype=np.float64)
@@ -172,15 +181,15 @@ def encode_target(series: pd.Series, name: str | None = None) -> Target:
         # Text: the distinct labels first (pandas factorises Arrow strings in place), then
         # y = classes[codes], so no Python string is made per row.
         codes, uniques = pd.factorize(values)
-        labels = np.array([str(u) for u in uniques], dtype=str)
-        order = np.argsort(labels, kind="stable")
-        rank = np.empty_like(order)
+        names = np.array([str(u) for u in uniques], dtype=str)
+        order = np.argsort(names, kind="stable")
+        rank = np.empty(order.size, dtype=_code_type(order.size))
         rank[order] = np.arange(order.size)
-        codes = rank[codes]
-        classes, counts = labels[order], np.bincount(codes, minlength=order.size)
-        y = classes[codes]
+        codes = rank[codes]  # the small codes; pandas's int64 ones go now
+        classes, counts = names[order], np.bincount(codes, minlength=order.size)
     else:
         classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+        codes = codes.reshape(-1).astype(_code_type(classes.size))
     if classes.size < 2:
         raise ValueError(
             f"the target column {label!r} has a single class ({_show(classes[0])}); "
@@ -192,13 +201,21 @@ def encode_target(series: pd.Series, name: str | None = None) -> Target:
             f"target is a class label with at most {MAX_CLASSES} classes"
         )
     return Target(
-        y=y,
+        y=classes[codes] if labels else None,
         rows=rows,
         classes=classes,
         counts=counts,
-        n_missing=int(missing.sum()),
-        codes=codes.reshape(-1).astype(np.intp, copy=False),
+        n_missing=n_missing,
+        codes=codes,
     )
+
+
+def _code_type(n_classes: int) -> type[np.signedinteger]:
+    """The smallest signed integer type that holds the codes 0..n_classes-1."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_classes <= np.iinfo(dtype).max + 1:
+            return dtype
+    return np.int64
 
 
 def _show(value: Any) -> str:
@@ -227,22 +244,46 @@ def train_test_rows(
     if not (isinstance(test_size, (int, float)) and 0.0 <= test_size < 1.0):
         raise ValueError(f"`test_size` must be in [0, 1); got {test_size!r}")
     rng = np.random.default_rng(seed)
-    _, codes = np.unique(y, return_inverse=True)
-    codes = codes.reshape(-1)
+    codes, counts = _class_codes(y)
     if test_size == 0.0:
         return np.arange(codes.size), np.empty(0, dtype=np.intp)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    test_parts = []
-    for members in np.split(order, bounds):
-        n = members.size
+    # The rows of each class in increasing order, class after class, as a stable argsort
+    # of the codes would list them; each class's draw consumes the generator as before.
+    # Few classes: one scan per class, so only one class's positions live at a time.
+    order = np.argsort(codes, kind="stable") if counts.size > _SCANNED_CLASSES else None
+    ends = np.cumsum(counts)
+    is_test = np.zeros(codes.size, dtype=bool)
+    for c, n in enumerate(counts.tolist()):
         k = int(round(test_size * n))
         k = min(max(k, 1 if n >= 2 else 0), n - 1)
-        test_parts.append(rng.choice(members, size=k, replace=False) if k else members[:0])
-    test = np.sort(np.concatenate(test_parts))
-    is_test = np.zeros(codes.size, dtype=bool)
-    is_test[test] = True
-    return np.flatnonzero(~is_test), test
+        if not k:
+            continue
+        members = np.flatnonzero(codes == c) if order is None else order[ends[c] - n : ends[c]]
+        is_test[rng.choice(members, size=k, replace=False)] = True
+        del members
+    del order
+    test = np.flatnonzero(is_test)
+    np.logical_not(is_test, out=is_test)
+    return np.flatnonzero(is_test), test
+
+
+# Up to this many classes, train_test_rows scans the codes once per class instead of sorting.
+_SCANNED_CLASSES = 8
+
+
+def _class_codes(y: NDArray) -> tuple[NDArray, NDArray[np.intp]]:
+    """`y` as class codes 0..K-1 (positions in ``np.unique(y)``) and the count of each.
+
+    Codes already (integers whose distinct values are exactly 0..K-1, as
+    :func:`encode_target` gives them) are used as they are, without sorting a copy.
+    """
+    y = np.asarray(y).reshape(-1)
+    if y.dtype.kind in "iu" and y.size and int(y.min()) >= 0:
+        counts = np.bincount(y)
+        if counts.all():
+            return y, counts
+    _, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+    return codes.reshape(-1), counts
 
 
 def column_kind(series: pd.Series, name: str, *, target: bool = False) -> str:

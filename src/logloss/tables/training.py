@@ -241,7 +241,8 @@ def prepare_training(
     columns = choose_features(
         list(frames[0].columns), target, features=features, drop=drop, source=source, text=text
     )
-    tgt = encode_target(column_of(frames, target), target)
+    # no whole-table labels: each split's labels are taken from the class codes below
+    tgt = encode_target(column_of(frames, target), target, labels=False)
     # the class codes split as the labels would (same order), without sorting strings
     train_pos, test_pos = train_test_rows(tgt.codes, test_size, seed)
     parts = {"training": train_pos}
@@ -261,8 +262,9 @@ def prepare_training(
         )
     # Only the labels and table rows of each split are kept: the whole-table target
     # arrays go before the design matrices are built (at 5M rows some 200 MB).
-    y = {name: tgt.y[pos] for name, pos in parts.items()}
-    rows = {name: tgt.rows[pos] for name, pos in parts.items()}
+    y = {name: tgt.classes[tgt.codes[pos]] for name, pos in parts.items()}
+    # with no target missing, the positions are the table's rows: no copy
+    rows = {name: tgt.rows[pos] if tgt.n_missing else pos for name, pos in parts.items()}
     train_counts = np.bincount(tgt.codes[parts["training"]], minlength=tgt.classes.size)
     classes = tgt.classes
     del tgt, parts, train_pos, test_pos
