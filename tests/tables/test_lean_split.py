@@ -140,3 +140,49 @@ def test_prepare_training_splits_as_before(calibrate, missing):
         col = prepared.preprocessor.feature_names_out.index("x")
         spec = prepared.preprocessor.numeric["x"]
         np.testing.assert_allclose(x[:, col], (rows[pos] - spec["mean"]) / spec["scale"])
+
+
+def test_split_labels_hold_codes_and_give_labels():
+    from logloss.tables.training import SplitLabels
+
+    classes = np.array(["late", "on_time"])
+    codes = {"training": np.array([1, 0, 1, 1], np.int8), "held-out": np.array([0], np.int8)}
+    labels = SplitLabels(codes, classes)
+    assert list(labels) == ["training", "held-out"] and len(labels) == 2
+    np.testing.assert_array_equal(labels["training"], ["on_time", "late", "on_time", "on_time"])
+    assert labels["training"].dtype == classes.dtype
+    assert labels.size("held-out") == 1 and labels.counts("training").tolist() == [1, 3]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_scores_from_codes_equal_scores_from_labels(n_classes):
+    """score_splits on class codes gives what evaluate gives on the labels themselves,
+    and with release=True it drops each matrix but scores the same."""
+    from logloss.metrics.evaluation import evaluate
+    from logloss.tables.training import fit_prepared, make_estimator, score_splits
+
+    rng = np.random.default_rng(n_classes)
+    n = 400
+    x = rng.normal(size=n)
+    names = np.array(["b", "a", "c"][:n_classes])
+    y = names[(x + rng.normal(size=n) > 0).astype(int) + (n_classes == 3) * (x > 1)]
+    df = pd.DataFrame({"x": x, "g": rng.choice(["u", "v", "w"], n), "y": y})
+    prepared = prepare_training(df, "y", seed=2)
+    model, _ = fit_prepared(prepared, make_estimator("logistic" if n_classes == 2 else "softmax"))
+    expected = {
+        name: evaluate(
+            prepared.y[name], model.predict_proba(X), model.classes_, prior=prepared.prior
+        )
+        for name, X in prepared.X.items()
+    }
+    assert score_splits(prepared, model) == expected
+    assert set(prepared.X) == {"training", "held-out"}
+    assert score_splits(prepared, model, release=True) == expected
+    assert prepared.X == {}
+    assert isinstance(expected["training"]["majority_class"], str)
+
+
+def test_map_large_blocks_says_whether_it_could():
+    from logloss.tables.files import map_large_blocks
+
+    assert map_large_blocks() in (True, False)

@@ -393,14 +393,46 @@ def release_arrow_memory() -> None:
         trim(0)
 
 
-@functools.cache
+# glibc's mallopt parameter for the size from which a block gets pages of its own
+_M_MMAP_THRESHOLD = -3
+LARGE_BLOCK = 1 << 20
+
+
+def map_large_blocks(threshold: int = LARGE_BLOCK) -> bool:
+    """Have the C heap (glibc) give every block of `threshold` bytes or more pages of its
+    own, which go back to the system when the block is freed; False where it cannot.
+
+    glibc raises that threshold (from 128 KB up to 32 MB) each time such a block is freed,
+    so the arrays of a few to 30 MB that a run frees one by one then stay in the heap,
+    resident, and the process's peak is the sum of its phases' leftovers rather than of what
+    is alive at once (``logloss fit`` at 5M rows: 1.30 GB instead of 1.20 GB). Setting the
+    threshold keeps it fixed for the rest of the process.
+    """
+    libc = _libc()
+    if libc is None:
+        return False
+    try:
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, int(threshold)))
+    except AttributeError:
+        return False
+
+
 def _malloc_trim() -> Any:
     """glibc's ``malloc_trim``, or None (another C library, another system)."""
+    libc = _libc()
+    return getattr(libc, "malloc_trim", None) if libc is not None else None
+
+
+@functools.cache
+def _libc() -> Any:
+    """glibc through ctypes, or None (another C library, another system)."""
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
 
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 - glibc has it; musl and others may not
     except (OSError, AttributeError):
         return None
+    return libc

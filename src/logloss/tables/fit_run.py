@@ -16,10 +16,18 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..model_file import save
 from .checkpoint import CheckpointPlan, check_resumable, read_checkpoint
 from .console import display_name, human_bytes, warnings_as_lines
-from .files import check_writable, read_table_blocks, table_format, write_table
+from .files import (
+    check_writable,
+    map_large_blocks,
+    read_table_blocks,
+    table_format,
+    write_table,
+)
 from .options import OptionError, parse_widths
 from .preprocess import MAX_CATEGORIES
 from .rank import check_rank, encoded_units
@@ -34,6 +42,7 @@ from .summary import (
     summary_options,
 )
 from .training import (
+    SplitLabels,
     base_estimator,
     calibrate_prepared,
     make_estimator,
@@ -160,6 +169,9 @@ def run_fit(job: FitJob, *, out: Console, err: Console) -> FitOutcome:
     )
     if start is not None:
         check_resumable(start, settings, job.resume)
+    # the large temporaries of each step go back to the system when freed: the peak is
+    # what one step holds at once, not the heap every step before it left behind
+    map_large_blocks()
     with err.status(f"Reading {job.data} …"):
         blocks = read_table_blocks(job.data)
     size = sum(int(b.memory_usage(deep=True).sum()) for b in blocks)
@@ -249,7 +261,7 @@ def _prepare(blocks: list, job: FitJob) -> Prepared:
 
 def describe_prepared(prepared: Prepared, seed: int, out: Console) -> None:
     """What was done to the data: classes, features, imputations, the split."""
-    counts = {c: int((prepared.y["training"] == c).sum()) for c in prepared.classes}
+    counts = dict(zip(prepared.classes, _class_counts(prepared).tolist(), strict=True))
     shown = ", ".join(f"{c} ({n:,})" for c, n in list(counts.items())[:8])
     more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
     out.print(
@@ -263,8 +275,18 @@ def describe_prepared(prepared: Prepared, seed: int, out: Console) -> None:
     out.print(f"Rows: {_split_sizes(prepared)} ({split}).")
 
 
+def _class_counts(prepared: Prepared) -> Any:
+    """The training rows of each class, from the codes when the labels are held as such."""
+    y = prepared.y
+    if isinstance(y, SplitLabels):
+        return y.counts("training")
+    return np.array([int((y["training"] == c).sum()) for c in prepared.classes])
+
+
 def _split_sizes(prepared: Prepared) -> str:
-    return ", ".join(f"{y.size:,} {name}" for name, y in prepared.y.items())
+    y = prepared.y
+    sizes = {n: y.size(n) if isinstance(y, SplitLabels) else y[n].size for n in y}
+    return ", ".join(f"{size:,} {name}" for name, size in sizes.items())
 
 
 def _train(
@@ -290,7 +312,10 @@ def _score_and_save(
     prepared: Prepared, fitted: Any, job: FitJob, settings: dict, out: Console, seconds: float
 ) -> tuple[dict, Path]:
     """Score every split, print the table, save the model file."""
-    scores = score_splits(prepared, fitted)
+    # Without --summary or --report nothing reads the matrices after their scores: each goes
+    # before its scoring's temporaries come (at 5M rows the training matrix is ~460 MB).
+    release = not job.summary and job.report is None
+    scores = score_splits(prepared, fitted, release=release)
     out.print(scores_table(scores))
     for line in majority_warnings(scores, balanced=job.settings.class_weight == "balanced"):
         out.print(line, highlight=False)
