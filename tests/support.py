@@ -21,3 +21,14 @@ def import_torch():
 
 def eps_of(dtype) -> float:
     return float(np.finfo(dtype).eps)
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """BLAS limited to one thread for every test of a module that imports this fixture
+    (``from support import one_blas_thread``): fits on the 2-core machine would otherwise
+    spin OpenBLAS's threads against pytest-xdist's other worker."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from support import one_blas_thread  # noqa: F401 (autouse fixture)
 
 sklearn = pytest.importorskip("sklearn")
 
@@ -29,14 +30,6 @@ from logloss.models import (  # noqa: E402
 )
 
 pytestmark = pytest.mark.xdist_group("models")
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield
 
 
 def _standardised(loader):

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy import sparse
+from support import one_blas_thread  # noqa: F401 (autouse fixture)
 
 from logloss import LogisticRegression, MLPClassifier, SoftmaxRegression
 from logloss.solvers import SingularHessianWarning
@@ -21,14 +22,6 @@ from sklearn.linear_model import LogisticRegression as SkLR  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("models")
 SOLVER = "newton-cholesky"
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield
 
 
 def _data(n=800, d=4, k=2, seed=0):

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from support import one_blas_thread  # noqa: F401 (autouse fixture)
 
 sklearn = pytest.importorskip("sklearn")
 sp = pytest.importorskip("scipy.sparse")
@@ -25,14 +26,6 @@ from logloss.models import (  # noqa: E402
 )
 
 pytestmark = pytest.mark.xdist_group("models")
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield
 
 
 def sparse_problem(n_classes: int, n: int = 600, seed: int = 0):

@@ -6,20 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from reference import numeric_grad
+from support import one_blas_thread  # noqa: F401 (autouse fixture)
 
 import logloss as ll
 from logloss.objectives import LinearObjective, MLPObjective, TemperatureObjective
 
 pytestmark = pytest.mark.xdist_group("models")
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    # small matrices: threads only add contention on a shared machine
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield
 
 
 def _data(n=40, f=4, k=3, seed=0, weighted=False):

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy import sparse
+from support import one_blas_thread  # noqa: F401 (autouse fixture)
 
 from logloss.objectives import LinearObjective
 from logloss.solvers import (
@@ -23,14 +24,6 @@ from logloss.solvers import (
 )
 
 pytestmark = pytest.mark.xdist_group("models")
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield
 
 
 def _data(n=400, d=4, k=3, seed=0):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import one_blas_thread  # noqa: F401 (autouse fixture)
 
 from logloss.objectives import LinearObjective
 from logloss.solvers import (
@@ -15,14 +16,6 @@ from logloss.solvers import (
 )
 
 pytestmark = pytest.mark.xdist_group("models")
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        yield
 
 
 class Quadratic:
