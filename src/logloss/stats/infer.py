@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._information import information_pass, loglike
-from ._inputs import check_problem, model_params
+from ._inputs import check_problem, linear_dependencies, model_params
 from .result import InferenceResult, _check_alpha
 from .separation import LP_ALWAYS_ENTRIES, SeparationWarning, detect, suspicious
 
@@ -196,9 +196,14 @@ def _inverse_information(H: np.ndarray, names: list[str], separated: bool) -> np
     except LinAlgError:
         if separated:
             return np.linalg.pinv(Hs, hermitian=True) / np.outer(scale, scale)
+        # the same naming of dependencies as the command line's rank check; an index of
+        # the (equations x d) information maps to its design column by i mod d
         d = len(names)
-        vec = np.linalg.eigh(Hs)[1][:, 0].reshape(-1, d)
-        cols = [names[i] for i in np.flatnonzero(np.abs(vec).max(axis=0) > 1e-3)]
+        members = {int(i) % d for m, _ in linear_dependencies(Hs) for i in m}
+        if not members:  # ill-conditioned rather than singular: the weakest direction
+            vec = np.linalg.eigh(Hs)[1][:, 0].reshape(-1, d)
+            members = set(np.flatnonzero(np.abs(vec).max(axis=0) > 1e-3).tolist())
+        cols = [names[i] for i in sorted(members)]
         raise ValueError(
             "the information matrix is singular: the columns "
             f"{cols} are collinear (or constant within the data), so their coefficients are "
