@@ -230,6 +230,29 @@ def test_block_function_is_the_in_memory_objective(n_classes):
     np.testing.assert_allclose(hv, f.hessp(theta, v), rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_preconditioner_equals_the_in_memory_one(n_classes):
+    """The blockwise diagonal estimate (sample and class weights, uneven blocks, an empty
+    block) is the in-memory objective's, so L-BFGS takes the same path on both."""
+    import dask
+
+    from logloss.dask._objective import DaskLinearObjective
+    from logloss.objectives import LinearObjective
+
+    X, y, sw = _problem(n_classes, n=300, seed=8)
+    cw = np.linspace(0.5, 2.0, n_classes)
+    link = "sigmoid" if n_classes == 2 else "softmax"
+    chunks = ((0, 120, 100, 80),)
+    dX = da.from_array(X, chunks=(chunks[0], X.shape[1]))
+    dy, dw = da.from_array(y, chunks=chunks), da.from_array(sw, chunks=chunks)
+    total = float(np.sum(sw * cw[y]))
+    f = LinearObjective(X, y, n_classes=n_classes, link=link, sample_weight=sw * cw[y], alpha=3.0)
+    g = DaskLinearObjective(dX, dy, n_classes=n_classes, link=link, sample_weight=dw,
+                            class_weight=cw, total_weight=total, alpha=3.0)  # fmt: skip
+    with dask.config.set(scheduler="synchronous"):
+        np.testing.assert_allclose(g.preconditioner, f.preconditioner, rtol=1e-12)
+
+
 def test_sparse_blocks_are_sized_by_their_stored_values_for_persist_auto(client, monkeypatch):
     """A 200,000 x 100,000 one-hot design: 160 GB dense, about 4 MB as CSR. "auto" must
     judge the CSR arrays (and persist them), not the dense shape (and stream them)."""

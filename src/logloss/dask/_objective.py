@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 from .. import _stable
 from .._array import is_sparse
 from ..objectives import (
+    TrainingRows,
+    diagonal_estimate,
     linear_forward,
     pack_linear,
     rows_hessp,
@@ -108,6 +110,17 @@ def _block_hessp(Xb, yb, wb, theta, v, cw, spec):
     if fit_intercept:
         out[n_coef:] = gb
     return out
+
+
+def _block_column_squares(Xb, yb, wb, cw, n_features):
+    """``sum_i s_i x_ij^2`` of one block for every feature j (float64)."""
+    if Xb.shape[0] == 0:
+        return np.zeros(n_features)
+    Xb, yb, s = _block_inputs(Xb, yb, wb, cw)
+    if s is not None and not float(np.sum(s, dtype=np.float64)) > 0.0:
+        return np.zeros(n_features)
+    rows = TrainingRows(Xb, yb, n_classes=2, link="softmax", sample_weight=s)
+    return rows.column_squares() * rows.sw_sum
 
 
 def _add(*parts: NDArray) -> NDArray:
@@ -279,6 +292,20 @@ class DaskLinearObjective:
         out = self._blockwise(_block_hessp, theta, v, self.cw, self.spec) / self.sw_sum
         out[: self.n_coef] += (self.alpha / self.sw_sum) * v[: self.n_coef]
         return out
+
+    @property
+    def preconditioner(self) -> NDArray:
+        """The Hessian's diagonal where every class is equally likely (float64, n_params):
+        :attr:`logloss.objectives.LinearObjective.preconditioner`, from one pass over the
+        blocks (computed once)."""
+        cached = getattr(self, "_preconditioner", None)
+        if cached is None:
+            squares = self._blockwise(_block_column_squares, self.cw, self.n_features)
+            cached = self._preconditioner = diagonal_estimate(
+                squares / self.sw_sum, self.alpha / self.sw_sum, self.link, self.k,
+                self.fit_intercept,
+            )  # fmt: skip
+        return cached
 
     def decision(self, theta: NDArray, X):
         """Lazy logits ``X W + b`` of a Dask array `X`."""

@@ -33,7 +33,7 @@ sits below the solvers and the estimators.
 from __future__ import annotations
 
 from ._rows import Link, TrainingRows, normalised_weights
-from .linear import LinearObjective, pack_linear, unpack_linear
+from .linear import LinearObjective, diagonal_estimate, pack_linear, unpack_linear
 from .linear_block import (
     block_loss_grad,
     block_rows,
@@ -56,6 +56,7 @@ __all__ = [
     "block_loss_grad",
     "block_rows",
     "column_sums",
+    "diagonal_estimate",
     "linear_backward",
     "linear_forward",
     "mlp_logits",

@@ -79,3 +79,40 @@ class TrainingRows:
             sw_sum = float(raw.sum())
             sw = (raw / sw_sum).astype(self.dtype) if sw_sum > 0 else raw.astype(self.dtype)
         return self.X[rows], self.y[rows], sw, sw_sum
+
+    def column_squares(self, block: int = 1 << 16) -> NDArray:
+        """``sum_i s~_i x_ij^2`` for every feature j (float64; s~ the normalised weights,
+        1/n when unweighted), in blocks of rows: no copy of X is ever made.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy.sparse import csr_matrix
+        >>> X = np.array([[1.0, 0.0], [3.0, 2.0]])
+        >>> rows = TrainingRows(X, np.array([0, 1]), n_classes=2, link="sigmoid",
+        ...                     sample_weight=None)
+        >>> rows.column_squares()
+        array([5., 2.])
+        >>> TrainingRows(csr_matrix(X), np.array([0, 1]), n_classes=2, link="sigmoid",
+        ...              sample_weight=np.array([3.0, 1.0])).column_squares()
+        array([3., 1.])
+        """
+        X, n = self.X, self.n_samples
+        out = np.zeros(self.n_features)
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            w = (
+                np.full(stop - start, 1.0 / n)
+                if self.sw is None
+                else self.sw[start:stop].astype(np.float64)
+            )
+            if is_sparse(X):
+                lo, hi = int(X.indptr[start]), int(X.indptr[stop])
+                vals = X.data[lo:hi].astype(np.float64)
+                vals *= vals
+                vals *= np.repeat(w, np.diff(X.indptr[start : stop + 1]))
+                out += np.bincount(X.indices[lo:hi], weights=vals, minlength=self.n_features)
+            else:
+                Xb = np.asarray(X[start:stop], dtype=np.float64)
+                out += w @ (Xb * Xb)
+        return out

@@ -252,6 +252,37 @@ class LinearObjective(TrainingRows):
             N[j * self.k : (j + 1) * self.k, col] = 1.0 / np.sqrt(self.k)
         return N
 
+    @property
+    def preconditioner(self) -> NDArray:
+        """The Hessian's diagonal where every class is equally likely (float64, n_params).
+
+        .. math::
+
+            d_{jc} = \\kappa \\sum_i \\tilde s_i x_{ij}^2 + \\alpha / S, \\qquad
+            d_{b_c} = \\kappa, \\qquad \\kappa = \\tfrac{1}{K}\\big(1 - \\tfrac{1}{K}\\big)
+
+        (:math:`\\kappa` = 1/4 for a sigmoid). L-BFGS runs in the variables
+        :math:`\\sqrt{d} \\odot \\theta` (:func:`logloss.solvers.minimize`), which gives every
+        column the same curvature: a one-hot indicator seen in 10 rows and one seen in
+        100,000 then converge at the same pace instead of the rare one holding the solver
+        for hundreds of iterations. One pass over X; computed once.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0.0, 1.0], [2.0, 0.0]])
+        >>> f = LinearObjective(X, np.array([0, 1]), n_classes=2, link="sigmoid", alpha=1.0)
+        >>> f.preconditioner          # 0.25 * mean(x_j^2) + 1/2, then the intercept's 0.25
+        array([1.   , 0.625, 0.25 ])
+        """
+        cached = getattr(self, "_preconditioner", None)
+        if cached is None:
+            cached = self._preconditioner = diagonal_estimate(
+                self.column_squares(), self.alpha / self.sw_sum, self.link, self.k,
+                self.fit_intercept,
+            )  # fmt: skip
+        return cached
+
     def hessp(self, theta: NDArray, v: NDArray) -> NDArray:
         """Hessian of the smooth objective at `theta` times the vector `v` (float64).
 
@@ -294,6 +325,24 @@ class LinearObjective(TrainingRows):
         """Logits ``X W + b`` (n_samples, K') for parameters `theta`."""
         W, b = self.unpack(theta)
         return X @ W + b
+
+
+def diagonal_estimate(
+    column_squares: NDArray, reg: float, link: str, k: int, fit_intercept: bool
+) -> NDArray:
+    """The linear objective's Hessian diagonal at equal class probabilities, in the layout
+    of :func:`pack_linear`, from ``sum_i s~_i x_ij^2`` and the L2 strength ``alpha / S``.
+
+    Examples
+    --------
+    >>> diagonal_estimate(np.array([2.0]), 0.5, "softmax", 2, True)
+    array([1.  , 1.  , 0.25, 0.25])
+    """
+    kappa = 0.25 if link == "sigmoid" else (1.0 - 1.0 / k) / k
+    parts = [np.repeat(kappa * np.asarray(column_squares, np.float64) + reg, k)]
+    if fit_intercept:
+        parts.append(np.full(k, kappa))
+    return np.concatenate(parts)
 
 
 def unpack_linear(
