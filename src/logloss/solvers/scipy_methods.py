@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .lbfgs import lbfgs, max_abs
 from .result import INTERRUPTED, Best, DivergenceError, IterationInfo, OptimizeResult
 
 SCIPY_SOLVERS = ("lbfgs", "newton")
@@ -120,6 +121,8 @@ def _result(solver, best, x, f, n_iter, converged, message, curve) -> OptimizeRe
 
 
 _CONVERGED = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL"
+# From this many parameters on, L-BFGS is :func:`logloss.solvers.lbfgs.lbfgs`, not scipy's.
+OWN_LBFGS_PARAMS = 1 << 20
 # L-BFGS-B's other stopping test: the relative decrease of f in one iteration at most this.
 # Float64's resolution, not scikit-learn's 64 eps: with a tight `tol` (1e-10) the last
 # iterations still shrink the gradient while f changes by a few ulps, and 64 eps stopped
@@ -154,19 +157,19 @@ def lbfgs_scale(objective: Any, n_params: int) -> NDArray:
 
 
 def _lbfgs(objective, x0, max_iter, tol, memory, callback) -> OptimizeResult:
-    """L-BFGS-B in the scaled variables ``v = s * x`` (``s`` from :func:`lbfgs_scale`).
+    """L-BFGS in the scaled variables ``v = s * x`` (``s`` from :func:`lbfgs_scale`).
 
     The stopping test is on the gradient in x (``max |g| <= tol``), checked after every
-    iteration; scipy's own test (on ``g / s``) is set so that it implies this one. The
-    first evaluation, at x0, is made here and handed to scipy, so that a start that
-    already passes the test costs no iteration.
+    iteration; the solvers' own test (on ``g / s``) is set so that it implies this one. The
+    first evaluation, at x0, is made here and handed to the solver, so that a start that
+    already passes the test costs no iteration. From :data:`OWN_LBFGS_PARAMS` parameters on,
+    :func:`logloss.solvers.lbfgs.lbfgs` runs instead of scipy's L-BFGS-B (whose bound
+    handling costs more than the evaluation there).
     """
-    from scipy.optimize import minimize as sp_minimize
-
     best = Best(x0)
     curve: list[float] = []
     s = lbfgs_scale(objective, x0.size)
-    state: dict[str, Any] = {"v": None, "gmax": math.inf, "done": False}
+    state: dict[str, Any] = {"first": None, "v": None, "gmax": math.inf, "done": False}
 
     def fun(v):
         if state["first"] is not None and np.array_equal(v, state["v"]):
@@ -176,40 +179,78 @@ def _lbfgs(objective, x0, max_iter, tol, memory, callback) -> OptimizeResult:
             f, g = objective(x)
             best.offer(x, f)
         state["first"] = None
-        state["v"], state["gmax"] = np.array(v, copy=True), float(np.max(np.abs(g), initial=0))
+        state["v"] = np.array(v, copy=True)
+        state["gmax"] = float(np.max(np.abs(g), initial=0))
         return f, g / s
 
-    state["first"] = None
+    def after_iteration(v, f, gmax) -> bool:
+        """Record the iteration; True to stop (the user's callback, or converged)."""
+        curve.append(float(f))
+        if callback is not None and callback(IterationInfo(len(curve), curve[-1], v / s)):
+            return True
+        if gmax <= tol:
+            state["done"] = True
+            return True
+        return False
+
+    options = {"max_iter": max_iter, "gtol": tol / float(s.max()), "ftol": _FTOL}
     try:
         f0, g0 = objective(x0)
         best.offer(x0, f0)
-        gmax0 = float(np.max(np.abs(g0), initial=0))
-        if gmax0 <= tol and math.isfinite(f0):
+        if float(np.max(np.abs(g0), initial=0)) <= tol and math.isfinite(f0):
             return OptimizeResult(best.x, best.f, 0, True, False, _CONVERGED, curve)
-        state["first"], state["v"] = (f0, g0), x0 * s
+        v0 = x0 * s
+        if x0.size >= OWN_LBFGS_PARAMS:
 
-        def on_iteration(intermediate_result):
-            v = intermediate_result.x
-            curve.append(float(intermediate_result.fun))
-            if callback is not None and callback(IterationInfo(len(curve), curve[-1], v / s)):
-                raise StopIteration
-            if state["gmax"] <= tol and np.array_equal(v, state["v"]):
-                state["done"] = True
-                raise StopIteration
+            def scaled(v):
+                x = v / s
+                f, g = objective(x)
+                best.offer(x, f)
+                state["v"], state["gmax"] = v, max_abs(g)
+                return f, g / s
 
-        options = {
-            "maxiter": max_iter,
-            "gtol": tol / float(s.max()),
-            "ftol": _FTOL,
-            "maxls": 50,
-            "maxcor": memory,
-        }
-        res = sp_minimize(
-            fun, x0 * s, method="L-BFGS-B", jac=True, options=options, callback=on_iteration
-        )
+            def on_own_iteration(v, f, gv):
+                # the accepted point is almost always the last one evaluated
+                gmax = state["gmax"] if v is state["v"] else max_abs(gv * s)
+                return after_iteration(v, f, gmax)
+
+            # an objective computed in float32 keeps its correction pairs in float32
+            dtype = np.dtype(getattr(objective, "dtype", np.float64))
+            res = lbfgs(
+                scaled, v0, f0, g0 / s, memory=memory, callback=on_own_iteration,
+                pair_dtype=np.float32 if dtype == np.float32 else np.float64,
+                f_rtol=1e-6 if dtype == np.float32 else 1e-12, **options,
+            )  # fmt: skip
+        else:
+            res = _scipy_lbfgsb(fun, v0, state, (f0, g0), after_iteration, memory, options)
     except KeyboardInterrupt:
         return OptimizeResult(best.x, best.f, len(curve), False, True, INTERRUPTED, curve)
     converged = state["done"] or bool(res.success)
     message = _CONVERGED if state["done"] else str(res.message)
     return _result("lbfgs", best, res.x / s, float(res.fun), int(res.nit), converged, message,
                    curve)  # fmt: skip
+
+
+def _scipy_lbfgsb(fun, v0, state, first, after_iteration, memory, options):
+    """scipy's L-BFGS-B (no bounds) on the scaled function."""
+    from scipy.optimize import minimize as sp_minimize
+
+    state["first"], state["v"] = first, v0
+
+    def on_iteration(intermediate_result):
+        v = intermediate_result.x
+        # the gradient norm is known when scipy's iterate is the last point evaluated
+        gmax = state["gmax"] if np.array_equal(v, state["v"]) else math.inf
+        if after_iteration(v, intermediate_result.fun, gmax):
+            raise StopIteration
+
+    scipy_options = {
+        "maxiter": options["max_iter"],
+        "gtol": options["gtol"],
+        "ftol": options["ftol"],
+        "maxls": 50,
+        "maxcor": memory,
+    }
+    return sp_minimize(
+        fun, v0, method="L-BFGS-B", jac=True, options=scipy_options, callback=on_iteration
+    )
