@@ -273,7 +273,7 @@ def main() -> None:
     )
     rows_onehot, rows_text = (30_000, 20_000) if args.quick else (300_000, 200_000)
     if args.kernel:
-        for n_classes in (2, 20):
+        for n_classes in args.classes:
             if args.only in (None, "onehot"):
                 print(f"\none-hot, {n_classes} classes")
                 run_kernel(*onehot_problem(rows_onehot, n_classes), args.repeats)

@@ -178,7 +178,9 @@ def test_bit_identical_with_one_and_two_threads(link):
 def test_n_parts_depends_on_the_shape_only():
     assert n_parts(10, 1_000_000, 5, 3) == 10  # never more parts than rows
     assert n_parts(10**6, 10**7, 10**6, 1) == 2  # the partials' sum costs <= nnz / 4
-    assert n_parts(10**6, 10**9, 2**22, 20) == 1  # 64 MiB of partials at most
+    assert n_parts(10**6, 10**9, 2**17, 20) == 3  # 64 MiB of partials at most ...
+    assert n_parts(10**6, 10**9, 2**22, 20) == 2  # ... but two parts for a wide model
+    assert n_parts(10**4, 10**5, 2**22, 20) == 1  # unless summing them costs too much
     assert n_parts(0, 0, 5, 2) == 1
 
 

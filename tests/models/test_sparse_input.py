@@ -129,10 +129,13 @@ def test_softmax_regression_and_no_intercept_on_sparse_input():
         lambda: LogisticRegression(fit_intercept=False, max_iter=200, tol=1e-10),
     ):
         sparse_fit, dense_fit = _fit_both(make, X, y)
-        np.testing.assert_allclose(sparse_fit.coef_, dense_fit.coef_, atol=1e-8)
-        np.testing.assert_allclose(sparse_fit.intercept_, dense_fit.intercept_, atol=1e-8)
+        # both stop on float64's resolution of f with the gradient near 1e-9; the Hessian's
+        # smallest eigenvalue is about alpha / n = 1/300, so the coefficients are pinned
+        # down to a few 1e-7, whatever the order of the sums
+        np.testing.assert_allclose(sparse_fit.coef_, dense_fit.coef_, atol=1e-7)
+        np.testing.assert_allclose(sparse_fit.intercept_, dense_fit.intercept_, atol=1e-7)
         np.testing.assert_allclose(
-            sparse_fit.decision_function(X), dense_fit.decision_function(X.toarray()), atol=1e-8
+            sparse_fit.decision_function(X), dense_fit.decision_function(X.toarray()), atol=1e-7
         )
 
 

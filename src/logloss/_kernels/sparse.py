@@ -32,16 +32,19 @@ _module: list[Any] = []
 
 def n_parts(n_rows: int, nnz: int, n_cols: int, k: int) -> int:
     """How many parts the rows are split into: at most 16, so that the partial gradients
-    (parts x n_cols x k float64) take at most 64 MiB and their sum costs at most a quarter
-    of the scatter's ``nnz x k`` multiply-adds. A function of the shape alone.
+    (parts x n_cols x k float64) take at most 64 MiB — but 2 however wide W is, so that
+    two cores share a wide model's pass — and their sum costs at most a quarter of the
+    scatter's ``nnz x k`` multiply-adds. A function of the shape alone.
 
     Examples
     --------
     >>> n_parts(1_000_000, 40_000_000, 5_000, 2), n_parts(20_000, 800_000, 2**18, 20)
     (16, 1)
+    >>> n_parts(200_000, 5_653_631, 2**18, 20)   # hashed text: 2 x 42 MB of partials
+    2
     """
     by_work = nnz // (4 * max(1, n_cols))
-    by_memory = _PARTIAL_BYTES // (8 * max(1, n_cols * k))
+    by_memory = max(2, _PARTIAL_BYTES // (8 * max(1, n_cols * k)))
     return int(max(1, min(_MAX_PARTS, n_rows, by_work, by_memory)))
 
 
@@ -186,8 +189,10 @@ def csr_loss_grad(
     if bad.any() or not np.isfinite(total):
         return None
     if need_grad:
-        # parts in order: the result does not depend on the number of threads
-        out_gradW += gw.sum(axis=0) if parts > 1 else gw[0]
+        # parts in order: the result does not depend on the number of threads (added
+        # one by one: no (d, K') temporary, the same sums as ``gw.sum(axis=0)``)
+        for p in range(parts):
+            out_gradW += gw[p]
         if fit_intercept:
             out_gradb += gb.sum(axis=0)
     return total

@@ -310,7 +310,11 @@ class LinearObjective(TrainingRows):
         # the penalty keeps the full data's scale 1/S on a mini-batch too, so that the
         # batch objective is an unbiased estimate of the full one
         reg = self.alpha / self.sw_sum
-        loss += 0.5 * reg * float(np.sum(np.square(W, dtype=np.float64)))
+        if reg != 0.0:
+            # from W in the compute dtype, in float64 (one BLAS pass, no temporary)
+            w = W.reshape(-1)
+            w = w if w.dtype == np.float64 else np.asarray(theta[: self.n_coef], np.float64)
+            loss += 0.5 * reg * float(w @ w)
         if not need_grad:
             return loss, None
         gW += reg * W

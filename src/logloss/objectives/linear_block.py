@@ -14,8 +14,8 @@ logits ``z_i = x_i W + b`` and the cross-entropy ``l_i = l(z_i, y_i)``:
 
 The penalty is not included: it needs only the parameters and is added by the caller.
 
-X may be a ``scipy.sparse`` CSR matrix, never densified. For a softmax model whose
-parameters fit in the cache (see :func:`fused_sparse`) the fused sparse kernels
+X may be a ``scipy.sparse`` CSR matrix, never densified. For a softmax model (see
+:func:`fused_sparse`) the fused sparse kernels
 (``_kernels.csr_loss_grad``, ``_kernels.csr_hessp``) compute the logits, the loss,
 ``X^T G`` and the Hessian-vector product in one pass over the nonzeros of all rows (no
 (n, K') logits are held). Elsewhere, and where they do not apply (numba disabled or
@@ -41,18 +41,19 @@ from ._rows import Link
 _BLOCK_BYTES = 32 << 20
 
 
-# The fused CSR kernels pay where W stays in the cache while the rows' nonzeros gather
-# from it. Measured (benchmarks/bench_sparse.py --quick --kernel, best of 7 in CPU time,
-# shared 2-core AMD EPYC), fused against scipy's products + the dense kernels: a 20-class
-# one-hot problem (2,382 x 20 parameters) 0.33-0.51x for the loss and gradient and
-# 0.9-1.1x for a Hessian product; a 20-class hashed-text one (2**18 x 20) 0.9-1.1x and
-# 0.7-1.5x; one-logit (sigmoid) problems 0.85-2.2x and 3-6x, scipy's loop being tighter.
-_FUSED_W_BYTES = 4 << 20
+# The fused CSR kernels pay for a softmax. Measured (benchmarks/bench_sparse.py --quick
+# --kernel, best of 7 in CPU time, shared 2-core AMD EPYC), fused against scipy's products
+# + the dense kernels: a 20-class one-hot problem (2,382 x 20 parameters) 0.33-0.51x for the
+# loss and gradient and 0.9-1.1x for a Hessian product. A 20-class hashed-text one (2**18 x
+# 20, too wide for more than 2 parts' float64 partials) measured 0.9-1.1x and 0.7-1.5x in
+# one part; in two (`python benchmarks/bench_sparse.py --kernel --only text --classes 20`,
+# 200,000 documents) see the README. One-logit (sigmoid) problems 0.85-2.2x and 3-6x:
+# scipy's loop is tighter, and they keep its products.
 
 
 def fused_sparse(X: NDArray, k: int) -> bool:
     """True when a CSR X with K' = `k` outputs takes the fused sparse kernels: a softmax
-    (K' > 1) whose W (n_features x K' float64) takes at most 4 MiB.
+    (K' > 1).
 
     Examples
     --------
@@ -60,7 +61,7 @@ def fused_sparse(X: NDArray, k: int) -> bool:
     >>> fused_sparse(csr_matrix((3, 2000)), 20), fused_sparse(csr_matrix((3, 2000)), 1)
     (True, False)
     """
-    return is_sparse(X) and k > 1 and X.shape[1] * k * 8 <= _FUSED_W_BYTES
+    return is_sparse(X) and k > 1
 
 
 def block_rows(n_outputs: int, itemsize: int) -> int:
