@@ -34,7 +34,9 @@ time and in process CPU time (all threads).
 Usage: ``python benchmarks/bench_sparse.py`` (300,000 rows and 200,000 documents of 2**18
 hashed features; long: every 20-class fit of the text problem has 5.2 million parameters)
 or ``--quick`` (30,000 and 20,000 rows, 2**16 hashed features); ``--only text``;
-``--classes 20`` (only the 20-class problems); ``--kernel`` (with ``--quick``: a few seconds).
+``--classes 20`` (only the 20-class problems); ``--kernel`` (with ``--quick``: a few seconds);
+``--solver-overhead`` (the time L-BFGS itself takes an iteration at 5.2 million parameters,
+scipy's and logloss's: about a minute).
 """
 
 from __future__ import annotations
@@ -258,6 +260,45 @@ def _kernel_calls(Xd, y, link: str) -> list:
     return [("loss+grad", fused, unfused), ("hessp", hess_fused, hess_unfused)]
 
 
+def run_solver_overhead(n_params: int = 20 * 2**18 + 20, iterations: int = 20) -> None:
+    """Time per iteration spent inside L-BFGS itself (beyond evaluations) at the 20-class
+    text model's size: scipy's L-BFGS-B against logloss's own, on a diagonal quadratic
+    whose evaluation is timed and subtracted."""
+    from scipy.optimize import minimize as sp_minimize
+
+    from logloss.solvers.lbfgs import lbfgs
+
+    d = np.random.default_rng(0).uniform(0.01, 1.0, n_params)
+    spent = [0.0]
+
+    def quad(x):
+        t = time.perf_counter()
+        g = d * x
+        f = 0.5 * float(x @ g)
+        spent[0] += time.perf_counter() - t
+        return f, g
+
+    x0 = np.ones(n_params)
+    print(f"  ({n_params:,} parameters, {iterations} iterations, 10 correction pairs)")
+    for name in (
+        "scipy L-BFGS-B",
+        "logloss lbfgs (float64 pairs)",
+        "logloss lbfgs (float32 pairs)",
+    ):
+        spent[0] = 0.0
+        start = time.perf_counter()
+        if name.startswith("scipy"):
+            opts = {"maxiter": iterations, "gtol": 0.0, "ftol": 0.0, "maxcor": 10}
+            nit = sp_minimize(quad, x0, jac=True, method="L-BFGS-B", options=opts).nit
+        else:
+            dt = np.float32 if "float32" in name else np.float64
+            nit = lbfgs(
+                quad, x0, *quad(x0), max_iter=iterations, gtol=0.0, ftol=0.0, pair_dtype=dt
+            ).nit
+        wall = time.perf_counter() - start
+        print(f"  {name:32s} {(wall - spent[0]) / nit * 1e3:7.0f} ms an iteration in the solver")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="30,000 / 20,000 rows")
@@ -265,6 +306,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["onehot", "text"])
     parser.add_argument("--classes", type=int, nargs="+", choices=[2, 20], default=[2, 20])
     parser.add_argument("--kernel", action="store_true", help="one evaluation, fused vs unfused")
+    parser.add_argument(
+        "--solver-overhead", action="store_true", help="L-BFGS's own time per iteration"
+    )
     args = parser.parse_args()
     import sys
 
@@ -272,6 +316,9 @@ def main() -> None:
         f"CPU: {cpu_model()}; command: python benchmarks/bench_sparse.py {' '.join(sys.argv[1:])}"
     )
     rows_onehot, rows_text = (30_000, 20_000) if args.quick else (300_000, 200_000)
+    if args.solver_overhead:
+        run_solver_overhead()
+        return
     if args.kernel:
         for n_classes in args.classes:
             if args.only in (None, "onehot"):

@@ -1,11 +1,11 @@
 """L-BFGS (unconstrained) for problems with millions of parameters.
 
 scipy's L-BFGS-B handles bounds: each iteration builds a generalized Cauchy point and a
-subspace step, about 0.15 us per parameter on this project's 2-core machines (781 ms an
-iteration at 5.2 million parameters, `benchmarks/bench_sparse.py`'s 20-class text model,
-whose loss and gradient take 0.4 s). Without bounds L-BFGS needs only the two-loop
-recursion (Nocedal & Wright, Algorithm 7.4): 4 m passes over a vector (m the number of
-correction pairs), each one BLAS call. :func:`lbfgs` is that, with a line search
+subspace step, which at 5.2 million parameters (`benchmarks/bench_sparse.py`'s 20-class
+text model) takes longer than the model's loss and gradient
+(``python benchmarks/bench_sparse.py --solver-overhead``). Without bounds L-BFGS needs
+only the two-loop recursion (Nocedal & Wright, Algorithm 7.4): 4 m passes over a vector
+(m the number of correction pairs), each one BLAS call. :func:`lbfgs` is that, with a line search
 satisfying the strong Wolfe conditions (Algorithms 3.5 and 3.6: bracketing, then cubic
 interpolation safeguarded by bisection) starting from the unit step, which for a
 cross-entropy objective is accepted at almost every iteration.
@@ -105,6 +105,7 @@ def max_abs(a: NDArray) -> float:
     >>> max_abs(np.array([1.0, -3.0, 2.0])), max_abs(np.zeros(0))
     (3.0, 0.0)
     """
+    a = np.asarray(a)
     if a.size == 0:
         return 0.0
     return max(float(a.max()), -float(a.min()))

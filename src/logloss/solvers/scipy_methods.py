@@ -1,4 +1,5 @@
-"""L-BFGS and trust-region Newton-CG from :mod:`scipy.optimize` (imported when used).
+"""L-BFGS and trust-region Newton-CG from :mod:`scipy.optimize` (imported when used); from
+:data:`OWN_LBFGS_PARAMS` parameters on, L-BFGS is :func:`logloss.solvers.lbfgs.lbfgs`.
 
 - ``"lbfgs"``: L-BFGS-B with the loss and gradient from one call (``jac=True``); it stops
   when the largest absolute gradient entry is at most `tol`. An objective with a
@@ -180,7 +181,7 @@ def _lbfgs(objective, x0, max_iter, tol, memory, callback) -> OptimizeResult:
             best.offer(x, f)
         state["first"] = None
         state["v"] = np.array(v, copy=True)
-        state["gmax"] = float(np.max(np.abs(g), initial=0))
+        state["gmax"] = max_abs(g)
         return f, g / s
 
     def after_iteration(v, f, gmax) -> bool:
@@ -197,7 +198,7 @@ def _lbfgs(objective, x0, max_iter, tol, memory, callback) -> OptimizeResult:
     try:
         f0, g0 = objective(x0)
         best.offer(x0, f0)
-        if float(np.max(np.abs(g0), initial=0)) <= tol and math.isfinite(f0):
+        if max_abs(g0) <= tol and math.isfinite(f0):
             return OptimizeResult(best.x, best.f, 0, True, False, _CONVERGED, curve)
         v0 = x0 * s
         if x0.size >= OWN_LBFGS_PARAMS:
