@@ -157,3 +157,22 @@ def test_a_float32_objective_keeps_its_pairs_in_float32(monkeypatch):
     assert kwargs[0]["pair_dtype"] == np.float32
     assert f64(res.x)[0] == pytest.approx(ref.fun, rel=1e-6)
     assert np.max(np.abs(f64(res.x)[1])) <= 1e-4
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_rejected_pair_drops_the_oldest_it_overwrote(dtype):
+    rng = np.random.default_rng(12)
+    n, m = 30, 3
+    points = [rng.normal(size=n) for _ in range(m + 1)]
+    grads = [2.0 * p + 0.1 * rng.normal(size=n) for p in points]  # y . s > 0
+    full = own._Pairs(m, n, dtype)
+    for i in range(m):
+        full.push(points[i + 1], points[i], grads[i + 1], grads[i])
+    assert full.count == m
+    full.push(points[0], points[1], grads[1], grads[0])  # y . s < 0: rejected
+    assert full.count == m - 1
+    newest = own._Pairs(m, n, dtype)  # the m - 1 newest pairs alone
+    for i in range(1, m):
+        newest.push(points[i + 1], points[i], grads[i + 1], grads[i])
+    g = rng.normal(size=n)
+    np.testing.assert_allclose(full.direction(g), newest.direction(g), rtol=1e-5)

@@ -63,11 +63,14 @@ class _Pairs:
 
     def push(self, x_new: NDArray, x: NDArray, g_new: NDArray, g: NDArray) -> None:
         """Store s = x_new - x and y = g_new - g (written into the next slot, no copies)
-        when y . s > 1e-10 y . y, which keeps the implied H positive definite."""
+        when y . s > 1e-10 y . y, which keeps the implied H positive definite. A pair that
+        fails the test has still overwritten the slot, which with a full ring held the
+        oldest pair: that pair is dropped."""
         s = np.subtract(x_new, x, out=self.S[self.head])
         y = np.subtract(g_new, g, out=self.Y[self.head])
         sy = float(self.dot(s, y))
         if not sy > 1e-10 * float(self.dot(y, y)):
+            self.count = min(self.count, self.S.shape[0] - 1)
             return
         self.rho[self.head] = 1.0 / sy
         self.head = (self.head + 1) % self.S.shape[0]
