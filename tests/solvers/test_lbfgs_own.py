@@ -176,3 +176,11 @@ def test_a_rejected_pair_drops_the_oldest_it_overwrote(dtype):
         newest.push(points[i + 1], points[i], grads[i + 1], grads[i])
     g = rng.normal(size=n)
     np.testing.assert_allclose(full.direction(g), newest.direction(g), rtol=1e-5)
+
+
+def test_bad_arguments_name_themselves():
+    fun = lambda x: (float(x @ x), 2.0 * x)  # noqa: E731
+    with pytest.raises(ValueError, match="`x0` must be a vector and `g0` its gradient"):
+        own.lbfgs(fun, np.ones(3), 3.0, np.ones(2), max_iter=5, gtol=0.0, ftol=0.0)
+    with pytest.raises(ValueError, match="`max_iter` must be an integer >= 0; got -1"):
+        own.lbfgs(fun, np.ones(3), *fun(np.ones(3)), max_iter=-1, gtol=0.0, ftol=0.0)

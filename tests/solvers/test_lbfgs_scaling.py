@@ -142,3 +142,16 @@ def test_an_empty_unpenalised_column_is_left_alone():
         warnings.simplefilter("ignore")
         res = minimize(f, np.zeros(f.n_params), solver="lbfgs", tol=1e-6, max_iter=300)
     assert np.all(np.isfinite(res.x)) and res.x[X.shape[1] - 1] == 0.0
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_weighted_column_squares_over_several_blocks(sparse, weighted):
+    from logloss.objectives import weighted_column_squares
+
+    rng = np.random.default_rng(7)
+    D = rng.normal(size=(300, 5000)) * (rng.random((300, 5000)) < (0.9 if not sparse else 0.3))
+    w = rng.uniform(0.1, 2.0, 300) if weighted else None
+    X = sp.csr_matrix(D) if sparse else D.astype(np.float32)  # dense: 209 rows a block
+    expected = (np.ones(300) if w is None else w) @ (D.astype(X.dtype).astype(np.float64) ** 2)
+    np.testing.assert_allclose(weighted_column_squares(X, w), expected, rtol=1e-12)

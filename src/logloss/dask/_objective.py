@@ -19,13 +19,13 @@ from numpy.typing import NDArray
 from .. import _stable
 from .._array import is_sparse
 from ..objectives import (
-    TrainingRows,
     diagonal_estimate,
     linear_forward,
     pack_linear,
     rows_hessp,
     rows_loss_grad,
     unpack_linear,
+    weighted_column_squares,
 )
 
 # tasks summed at once by one task of the tree reduction
@@ -116,11 +116,8 @@ def _block_column_squares(Xb, yb, wb, cw, n_features):
     """``sum_i s_i x_ij^2`` of one block for every feature j (float64)."""
     if Xb.shape[0] == 0:
         return np.zeros(n_features)
-    Xb, yb, s = _block_inputs(Xb, yb, wb, cw)
-    if s is not None and not float(np.sum(s, dtype=np.float64)) > 0.0:
-        return np.zeros(n_features)
-    rows = TrainingRows(Xb, yb, n_classes=2, link="softmax", sample_weight=s)
-    return rows.column_squares() * rows.sw_sum
+    Xb = Xb.tocsr() if is_sparse(Xb) else Xb
+    return weighted_column_squares(Xb, _row_weights(np.asarray(yb, np.int64), wb, cw))
 
 
 def _add(*parts: NDArray) -> NDArray:

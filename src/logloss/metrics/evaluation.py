@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._score_inputs import py_value
 from .calibration import N_BINS, expected_calibration_error
 from .scores import brier_score, log_loss
 
@@ -212,7 +213,7 @@ def evaluate(
     majority = int(np.argmax(freq))  # the first of equally frequent classes
     return {
         "n": int(codes.size),
-        "classes": [_plain(c) for c in cls],
+        "classes": [py_value(c) for c in cls],
         "log_loss": float(log_loss(codes, proba, labels=labels)),
         "accuracy": float(np.mean(proba.argmax(axis=1) == codes)),
         "brier": float(brier_score(codes, proba, labels=labels)),
@@ -220,10 +221,5 @@ def evaluate(
         "roc_auc": roc_auc(codes == 1, proba[:, 1]) if k == 2 else None,
         "baseline_log_loss": float(log_loss(codes, baseline, labels=labels)),
         "baseline_accuracy": float(np.mean(codes == majority)),
-        "majority_class": _plain(cls[majority]),
+        "majority_class": py_value(cls[majority]),
     }
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds (JSON and messages take those)."""
-    return value.item() if isinstance(value, np.generic) else value

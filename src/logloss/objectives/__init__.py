@@ -32,7 +32,7 @@ sits below the solvers and the estimators.
 
 from __future__ import annotations
 
-from ._rows import Link, TrainingRows, normalised_weights
+from ._rows import Link, TrainingRows, normalised_weights, weighted_column_squares
 from .linear import LinearObjective, diagonal_estimate, pack_linear, unpack_linear
 from .linear_block import (
     block_loss_grad,
@@ -65,4 +65,5 @@ __all__ = [
     "rows_hessp",
     "rows_loss_grad",
     "unpack_linear",
+    "weighted_column_squares",
 ]

@@ -80,9 +80,9 @@ class TrainingRows:
             sw = (raw / sw_sum).astype(self.dtype) if sw_sum > 0 else raw.astype(self.dtype)
         return self.X[rows], self.y[rows], sw, sw_sum
 
-    def column_squares(self, block: int = 1 << 16) -> NDArray:
+    def column_squares(self) -> NDArray:
         """``sum_i s~_i x_ij^2`` for every feature j (float64; s~ the normalised weights,
-        1/n when unweighted), in blocks of rows: no copy of X is ever made.
+        1/n when unweighted): :func:`weighted_column_squares` of the rows.
 
         Examples
         --------
@@ -97,22 +97,46 @@ class TrainingRows:
         ...              sample_weight=np.array([3.0, 1.0])).column_squares()
         array([3., 1.])
         """
-        X, n = self.X, self.n_samples
-        out = np.zeros(self.n_features)
-        for start in range(0, n, block):
-            stop = min(start + block, n)
-            w = (
-                np.full(stop - start, 1.0 / n)
-                if self.sw is None
-                else self.sw[start:stop].astype(np.float64)
-            )
-            if is_sparse(X):
-                lo, hi = int(X.indptr[start]), int(X.indptr[stop])
-                vals = X.data[lo:hi].astype(np.float64)
-                vals *= vals
+        if self.sw is None:
+            return weighted_column_squares(self.X, None) / self.n_samples
+        return weighted_column_squares(self.X, self.sw)
+
+
+# elements of X per block of weighted_column_squares (8 MiB as float64)
+_SQUARES_BLOCK = 1 << 20
+
+
+def weighted_column_squares(X: NDArray, weights: NDArray | None) -> NDArray:
+    """``sum_i w_i x_ij^2`` for every column j of a dense or CSR X (float64; w_i = 1 for
+    None), in blocks of rows of about 8 MiB: no copy of X is made.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.sparse import csr_matrix
+    >>> X = np.array([[1.0, 0.0], [3.0, 2.0]])
+    >>> weighted_column_squares(X, None)
+    array([10.,  4.])
+    >>> weighted_column_squares(csr_matrix(X), np.array([2.0, 1.0]))
+    array([11.,  4.])
+    """
+    n, d = X.shape
+    out = np.zeros(d)
+    sparse = is_sparse(X)
+    per_row = max(1, X.nnz // max(1, n)) if sparse else max(1, d)
+    step = max(1, _SQUARES_BLOCK // per_row)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        w = None if weights is None else np.asarray(weights[start:stop], dtype=np.float64)
+        if sparse:
+            lo, hi = int(X.indptr[start]), int(X.indptr[stop])
+            vals = X.data[lo:hi].astype(np.float64)
+            vals *= vals
+            if w is not None:
                 vals *= np.repeat(w, np.diff(X.indptr[start : stop + 1]))
-                out += np.bincount(X.indices[lo:hi], weights=vals, minlength=self.n_features)
-            else:
-                Xb = np.asarray(X[start:stop], dtype=np.float64)
-                out += w @ (Xb * Xb)
-        return out
+            out += np.bincount(X.indices[lo:hi], weights=vals, minlength=d)
+        else:
+            Xb = np.asarray(X[start:stop], dtype=np.float64)
+            Xb = Xb * Xb
+            out += Xb.sum(axis=0) if w is None else w @ Xb
+    return out

@@ -311,9 +311,8 @@ class LinearObjective(TrainingRows):
         # batch objective is an unbiased estimate of the full one
         reg = self.alpha / self.sw_sum
         if reg != 0.0:
-            # from W in the compute dtype, in float64 (one BLAS pass, no temporary)
-            w = W.reshape(-1)
-            w = w if w.dtype == np.float64 else np.asarray(theta[: self.n_coef], np.float64)
+            # from the float64 parameters: one BLAS pass, no squared temporary
+            w = np.asarray(theta[: self.n_coef], dtype=np.float64)
             loss += 0.5 * reg * float(w @ w)
         if not need_grad:
             return loss, None
@@ -341,7 +340,15 @@ def diagonal_estimate(
     --------
     >>> diagonal_estimate(np.array([2.0]), 0.5, "softmax", 2, True)
     array([1.  , 1.  , 0.25, 0.25])
+    >>> diagonal_estimate(np.array([2.0]), 0.5, "logit", 2, True)
+    Traceback (most recent call last):
+    ...
+    ValueError: `link` must be 'softmax' or 'sigmoid'; got 'logit'
     """
+    if link not in ("softmax", "sigmoid"):
+        raise ValueError(f"`link` must be 'softmax' or 'sigmoid'; got {link!r}")
+    if not (isinstance(k, (int, np.integer)) and k >= 1):
+        raise ValueError(f"`k` must be a positive integer; got {k!r}")
     kappa = 0.25 if link == "sigmoid" else (1.0 - 1.0 / k) / k
     parts = [np.repeat(kappa * np.asarray(column_squares, np.float64) + reg, k)]
     if fit_intercept:

@@ -46,9 +46,10 @@ _BLOCK_BYTES = 32 << 20
 # + the dense kernels: a 20-class one-hot problem (2,382 x 20 parameters) 0.33-0.51x for the
 # loss and gradient and 0.9-1.1x for a Hessian product. A 20-class hashed-text one (2**18 x
 # 20, too wide for more than 2 parts' float64 partials) measured 0.9-1.1x and 0.7-1.5x in
-# one part; in two (`python benchmarks/bench_sparse.py --kernel --only text --classes 20`,
-# 200,000 documents) see the README. One-logit (sigmoid) problems 0.85-2.2x and 3-6x:
-# scipy's loop is tighter, and they keep its products.
+# one part; in two (`python benchmarks/bench_sparse.py --kernel --only text --classes 20
+# --repeats 3`, 200,000 documents, wall time) 0.59x and 0.64x in float64, 0.75x and 0.75x
+# in float32. One-logit (sigmoid) problems 0.85-2.2x and 3-6x: scipy's loop is tighter,
+# and they keep its products.
 
 
 def fused_sparse(X: NDArray, k: int) -> bool:

@@ -220,10 +220,23 @@ def lbfgs(
     >>> res = lbfgs(fun, x0, *fun(x0), max_iter=100, gtol=1e-10, ftol=0.0)
     >>> res.x.round(8), res.success
     (array([1.  , 0.1 , 0.01]), True)
+    >>> lbfgs(fun, x0, *fun(x0), max_iter=100, gtol=1e-10, ftol=0.0, memory=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: `memory` must be an integer >= 1; got 0
     """
     x = np.array(x0, dtype=np.float64, copy=True)
     f, g = float(f0), np.asarray(g0, dtype=np.float64)
-    pairs = _Pairs(max(1, int(memory)), x.size, pair_dtype)
+    if x.ndim != 1 or g.shape != x.shape:
+        raise ValueError(
+            f"`x0` must be a vector and `g0` its gradient, of the same shape; got shapes "
+            f"{x.shape} and {g.shape}"
+        )
+    for name, value in (("max_iter", max_iter), ("memory", memory)):
+        if not isinstance(value, (int, np.integer)) or value < (1 if name == "memory" else 0):
+            raise ValueError(f"`{name}` must be an integer >= {int(name == 'memory')}; "
+                             f"got {value!r}")  # fmt: skip
+    pairs = _Pairs(int(memory), x.size, pair_dtype)
     for it in range(1, max_iter + 1):
         if max_abs(g) <= gtol:
             return LbfgsResult(x, f, it - 1, True, CONVERGED_G)
